@@ -1,0 +1,601 @@
+"""Reader of MLflow's file store (``mlruns`` folders), direct, tolerant and read-only.
+
+MLflow's own FileStore refuses these folders from 3.13 on, parses every meta.yaml with
+PyYAML and every metric line in Python, and its ``get_run`` rejects the run folders that git
+emptied. This reader opens every file read-only, never creates anything in the store,
+parses MLflow's meta.yaml with a fast path (PyYAML only for what the fast path does not
+know), and turns anything it cannot read into an entry of ``store.problems``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import Cancelled, StoreCorrupt, StoreError, StoreNotFound, StorePermission
+from .paths import cache_dir
+from .store import EXPERIMENT_COLUMNS, Store, empty_history, history_frame
+from .table import RUN_STATUSES, RunTable
+
+TRASH = ".trash"
+NOT_EXPERIMENTS = {TRASH, "models"}
+NOT_RUNS = {"tags", "datasets", "traces", "models"}
+CACHE_VERSION = 1
+
+# -- meta.yaml ---------------------------------------------------------------------------------
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_SPECIAL_START = set("[]{}&*!|>%@`\"#,?:-'")
+_YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", ".nan", ".inf", "-.inf", "+.inf"}
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+
+def parse_meta(data: bytes) -> dict | None:
+    """Parse a meta.yaml as PyYAML's safe loader would, fast for what MLflow writes.
+
+    MLflow dumps flat ``key: value`` maps with plain or single-quoted scalars; anything
+    else (quoting, nesting, values YAML could read as numbers, dates or booleans) goes to
+    PyYAML, so the result is always what ``yaml.safe_load`` gives.
+    """
+    text = data.decode("utf-8")
+    out: dict = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        key, sep, value = line.partition(": ")
+        if not sep:
+            if line.endswith(":") and not line.startswith((" ", "-", "#")):
+                out[line[:-1]] = None
+                continue
+            return _slow(text)
+        if not key or key[0] in _SPECIAL_START or key[0] == " " or key[-1] == " ":
+            return _slow(text)
+        if not value:
+            out[key] = None
+        elif value[0] == "'":
+            if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
+                return _slow(text)
+            out[key] = value[1:-1].replace("''", "'")
+        elif value == "[]":
+            out[key] = []
+        elif value[0] in _SPECIAL_START or " #" in value or ": " in value or value[-1] in " :":
+            return _slow(text)
+        elif _INT.match(value):
+            out[key] = int(value)
+        elif value[0].isdigit() or value[0] in "+." or value.lower() in _YAML_WORDS or value[0] == "<":
+            return _slow(text)
+        else:
+            out[key] = value
+    return out or _slow(text)
+
+
+def _slow(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _stat_sig(st) -> tuple:
+    return (st.st_mtime_ns, st.st_size)
+
+
+# -- metric files ---------------------------------------------------------------------------
+def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(timestamps, values, steps, bad lines) of a metric file in MLflow's format.
+
+    Lines are ``timestamp value [step]`` (2 or 3 fields; 5 with a dataset name and digest).
+    MLflow fails the whole search on one malformed line; we skip it and count it.
+    """
+    tokens = data.split()
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if n_lines and len(tokens) == 3 * n_lines and b"  " not in data:
+        try:
+            ts = np.array(tokens[0::3], dtype=np.int64)
+            steps = np.array(tokens[2::3], dtype=np.int64)
+            values = np.array([float(v) for v in tokens[1::3]], dtype=np.float64)
+            return ts, values, steps, 0
+        except (ValueError, OverflowError):
+            pass
+    ts_l, val_l, step_l, bad = [], [], [], 0
+    for line in data.splitlines():
+        parts = line.strip().split(b" ")
+        if len(parts) not in (2, 3, 5):
+            bad += 1
+            continue
+        try:
+            t, v = int(parts[0]), float(parts[1])
+            s = int(parts[2]) if len(parts) == 3 else 0
+        except (ValueError, OverflowError):
+            bad += 1
+            continue
+        ts_l.append(t)
+        val_l.append(v)
+        step_l.append(s)
+    return (np.array(ts_l, dtype=np.int64), np.array(val_l, dtype=np.float64),
+            np.array(step_l, dtype=np.int64), bad)
+
+
+def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
+    """MLflow's latest metric: max by (step, timestamp, value), ties in file order."""
+    if len(steps) == 1:
+        return values[0], steps[0], ts[0]
+    top = np.flatnonzero(steps == steps.max())
+    if len(top) == 1:
+        i = top[0]
+        return values[i], steps[i], ts[i]
+    best = max(top, key=lambda i: (int(steps[i]), int(ts[i]), float(values[i])))
+    return values[best], steps[best], ts[best]
+
+
+# -- one run ------------------------------------------------------------------------------------
+def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tuple[str, str]]:
+    """(key, path) of every file under folder; nested folders make keys with '/'."""
+    out = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return out
+    except OSError as exc:
+        problems.append((folder, f"cannot list: {exc.strerror or exc}"))
+        return out
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                out.extend(_walk_files(entry.path, prefix + entry.name + "/", sig, problems))
+            else:
+                out.append((prefix + entry.name, entry.path))
+                sig.append((entry.name, *_stat_sig(entry.stat())))
+        except OSError as exc:
+            problems.append((entry.path, f"cannot read: {exc.strerror or exc}"))
+    return out
+
+
+def _text(path: str, problems: list) -> str | None:
+    try:
+        data = _read_bytes(path)
+    except OSError as exc:
+        problems.append((path, f"cannot read: {exc.strerror or exc}"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append((path, "not UTF-8; shown with replacement characters"))
+        return data.decode("utf-8", errors="replace")
+
+
+def read_run(run_dir: str, experiment_id: str):
+    """Everything about one run folder: (info, metrics, params, tags, inputs, problems, sig).
+
+    Returns None for a folder without meta.yaml (an artifact folder, not a run), and a
+    record with ``info=None`` and the reason in ``problems`` for a run that cannot be read.
+    """
+    problems: list[tuple[str, str]] = []
+    meta_path = os.path.join(run_dir, "meta.yaml")
+    try:
+        st = os.stat(meta_path)
+        data = _read_bytes(meta_path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")], None)
+    sig = [("meta.yaml", *_stat_sig(st))]
+    try:
+        meta = parse_meta(data)
+        if not isinstance(meta, dict):
+            raise ValueError("it is empty" if not data.strip() else "it is not a key: value map")
+    except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")], None)
+    run_id = meta.get("run_id") or meta.get("run_uuid")
+    if not run_id:
+        return (None, [], [], [], [], [(meta_path, "run metadata has no run_id")], None)
+    run_id = str(run_id)
+    meta_exp = meta.get("experiment_id")
+    if meta_exp is not None and str(meta_exp) != experiment_id:
+        problems.append((run_dir, f"meta.yaml says experiment {meta_exp}, but the run is in "
+                                  f"experiment {experiment_id}'s folder; MLflow ignores it too"))
+        return (None, [], [], [], [], problems, None)
+    status = meta.get("status", 1)
+    status = RUN_STATUSES.get(status, str(status)) if isinstance(status, int) else str(status)
+
+    def _ms(v):
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
+
+    run_name = meta.get("run_name")
+    info = (run_id, experiment_id, status, meta.get("artifact_uri"), _ms(meta.get("start_time")),
+            _ms(meta.get("end_time")), run_name if run_name not in ("", None) else None,
+            meta.get("user_id"), meta.get("lifecycle_stage") or "active")
+
+    metrics = []
+    for key, path in _walk_files(os.path.join(run_dir, "metrics"), "", sig, problems):
+        try:
+            ts, values, steps, bad = parse_metric_lines(_read_bytes(path))
+        except OSError as exc:
+            problems.append((path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if bad:
+            problems.append((path, f"{bad} malformed line(s) skipped"))
+        if len(values) == 0:
+            if not bad:
+                problems.append((path, "metric file is empty"))
+            continue
+        value, step, t = latest_point(ts, values, steps)
+        metrics.append((key, float(value), int(step), int(t)))
+    params = []
+    for key, path in _walk_files(os.path.join(run_dir, "params"), "", [], problems):
+        text = _text(path, problems)
+        if text is not None:
+            params.append((key, text))
+    tags = []
+    for key, path in _walk_files(os.path.join(run_dir, "tags"), "", sig, problems):
+        text = _text(path, problems)
+        if text is not None:
+            tags.append((key, text))
+    inputs = []
+    inputs_dir = os.path.join(run_dir, "inputs")
+    if os.path.isdir(inputs_dir):
+        for key, path in _walk_files(inputs_dir, "", sig, problems):
+            if not key.endswith("meta.yaml"):
+                continue
+            try:
+                m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
+                if m.get("source_type") in ("DATASET", 1) or "dataset" in str(m.get("source_type", "")).lower():
+                    ctx = (m.get("tags") or {}).get("mlflow.data.context")
+                    inputs.append((str(m.get("source_id")), ctx))
+            except (OSError, yaml.YAMLError, AttributeError) as exc:
+                problems.append((path, f"unreadable input record: {exc}"))
+    try:
+        sig.append(("", *_stat_sig(os.stat(run_dir))))
+    except OSError:
+        pass
+    return (info, metrics, params, tags, inputs, problems, tuple(sig))
+
+
+def _read_many(jobs: list[tuple[str, str]]):
+    return [read_run(d, e) for d, e in jobs]
+
+
+# -- the store ----------------------------------------------------------------------------------
+class FileStore(Store):
+    """A read-only mlruns folder. Runs are read once, in parallel, and cached in the user's
+    cache folder keyed by each run's file signatures, so reopening reads only what changed."""
+
+    kind = "file"
+    PARALLEL_MIN_RUNS = 1500
+
+    def __init__(self, root, cache: bool = True):
+        root = Path(root)
+        super().__init__(root.resolve().as_uri())
+        self.root = root.resolve()
+        if not self.root.is_dir():
+            raise StoreNotFound(f"{self.root} is not a folder.", str(self.root))
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise StorePermission(f"Permission denied: {self.root}", str(self.root))
+        self.use_cache = cache
+        self._exp_dirs: dict[str, Path] | None = None
+        self._exps: pd.DataFrame | None = None
+        self._tables: dict[str, RunTable] = {}
+        self._run_dirs: dict[str, str] = {}
+
+    # experiments
+    def _experiment_dirs(self) -> dict[str, tuple[Path, bool]]:
+        """experiment id -> (folder, in .trash)."""
+        found: dict[str, tuple[Path, bool]] = {}
+        for parent, trashed in ((self.root, False), (self.root / TRASH, True)):
+            try:
+                entries = sorted(os.scandir(parent), key=lambda e: e.name)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.problem(parent, f"cannot list: {exc.strerror or exc}")
+                continue
+            for entry in entries:
+                if entry.name in NOT_EXPERIMENTS and not trashed:
+                    continue
+                if entry.is_dir() and entry.name not in found:
+                    found[entry.name] = (Path(entry.path), trashed)
+        return found
+
+    def _experiments_all(self) -> pd.DataFrame:
+        with self._lock:
+            if self._exps is not None:
+                return self._exps
+            rows = []
+            self._exp_dirs = {}
+            for exp_id, (folder, trashed) in self._experiment_dirs().items():
+                meta_path = folder / "meta.yaml"
+                try:
+                    meta = parse_meta(_read_bytes(str(meta_path)))
+                except FileNotFoundError:
+                    continue  # not an experiment (an artifact folder, say)
+                except (OSError, ValueError, yaml.YAMLError) as exc:
+                    self.problem(meta_path, f"malformed experiment metadata: {str(exc).splitlines()[0]}")
+                    continue
+                if not isinstance(meta, dict) or "name" not in meta and "experiment_id" not in meta:
+                    self.problem(meta_path, "not an experiment's meta.yaml")
+                    continue
+                if str(meta.get("experiment_id", exp_id)) != exp_id:
+                    self.problem(meta_path, f"says experiment {meta.get('experiment_id')} but sits in "
+                                            f"folder {exp_id}; MLflow ignores it too")
+                    continue
+                self._exp_dirs[exp_id] = folder
+                stage = "deleted" if trashed else (meta.get("lifecycle_stage") or "active")
+                row = {
+                    "experiment_id": exp_id,
+                    "name": meta.get("name"),
+                    "lifecycle_stage": stage,
+                    "artifact_location": meta.get("artifact_location"),
+                    "creation_time": meta.get("creation_time"),
+                    "last_update_time": meta.get("last_update_time"),
+                }
+                problems: list = []
+                for key, path in _walk_files(str(folder / "tags"), "", [], problems):
+                    row["tags." + key] = _text(path, problems)
+                for where, msg in problems:
+                    self.problem(where, msg)
+                rows.append(row)
+            frame = pd.DataFrame(rows, columns=None if rows else EXPERIMENT_COLUMNS)
+            for col in ("creation_time", "last_update_time"):
+                frame[col] = pd.array(frame[col].tolist(), dtype="Int64") if len(frame) else frame[col]
+            self._exps = frame
+            return frame
+
+    # runs
+    def _run_jobs(self, exp_id: str) -> list[tuple[str, str]]:
+        folder = self._exp_dirs[exp_id]
+        try:
+            return [(e.path, exp_id) for e in os.scandir(folder)
+                    if e.name not in NOT_RUNS and e.is_dir()]
+        except OSError as exc:
+            self.problem(folder, f"cannot list: {exc.strerror or exc}")
+            return []
+
+    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+        self._experiments_all()
+        wanted = list(self._exp_dirs) if experiment_ids is None else [
+            e for e in experiment_ids if e in self._exp_dirs]
+        missing = [e for e in wanted if e not in self._tables]
+        if missing:
+            self._load(missing, progress, cancel)
+        return RunTable.concat([self._tables[e] for e in wanted])
+
+    def _cache_file(self) -> Path:
+        digest = hashlib.sha1(str(self.root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return cache_dir() / "runs" / f"{digest}.pkl"
+
+    def _load_cache(self) -> dict:
+        if not self.use_cache:
+            return {}
+        try:
+            with open(self._cache_file(), "rb") as fh:
+                data = pickle.load(fh)
+            if data.get("version") == CACHE_VERSION and data.get("root") == str(self.root):
+                return data["runs"]
+        except Exception:  # a missing, old or damaged cache is just a cold start
+            pass
+        return {}
+
+    def _save_cache(self, runs: dict) -> None:
+        if not self.use_cache:
+            return
+        path = self._cache_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "runs": runs}, fh,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache we cannot write only costs speed
+
+    def _load(self, exp_ids: list[str], progress=None, cancel=None) -> None:
+        jobs = [job for e in exp_ids for job in self._run_jobs(e)]
+        total = len(jobs)
+        cached = self._load_cache()
+        records: dict[str, tuple] = {}
+        fresh: list[tuple[str, str]] = []
+        for run_dir, exp_id in jobs:
+            hit = cached.get(run_dir)
+            if hit is not None and hit[6] is not None and _sig_unchanged(run_dir, hit[6]):
+                records[run_dir] = hit
+            else:
+                fresh.append((run_dir, exp_id))
+        done = len(records)
+        if progress:
+            progress(done, total)
+        for run_dir, rec in self._read(fresh, progress, cancel, done, total):
+            records[run_dir] = rec
+        if fresh and self.use_cache:
+            keep = {k: v for k, v in cached.items() if k not in records and os.path.isdir(k)}
+            keep.update({k: v for k, v in records.items() if v is not None and v[0] is not None})
+            self._save_cache(keep)
+        by_exp: dict[str, list] = {e: [] for e in exp_ids}
+        for run_dir, exp_id in jobs:
+            rec = records.get(run_dir)
+            if rec is None:
+                continue
+            for where, msg in rec[5]:
+                self.problem(where, msg)
+            if rec[0] is not None:
+                by_exp[exp_id].append(rec)
+                self._run_dirs[rec[0][0]] = run_dir
+        datasets = self._datasets(exp_ids, by_exp)
+        for exp_id in exp_ids:
+            self._tables[exp_id] = _table(by_exp[exp_id], datasets.get(exp_id))
+
+    def _read(self, jobs, progress, cancel, done, total):
+        if not jobs:
+            return
+        chunk = 200
+        batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
+        workers = min(os.cpu_count() or 1, 4)
+        if len(jobs) < self.PARALLEL_MIN_RUNS or workers < 2:
+            results = map(_read_many, batches)
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(_read_many, batches)
+        try:
+            for batch, recs in zip(batches, results):
+                for (run_dir, _), rec in zip(batch, recs):
+                    yield run_dir, rec
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+                if cancel and cancel():
+                    raise Cancelled(f"Loading {self.root} was cancelled.")
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def _datasets(self, exp_ids, by_exp) -> dict[str, pd.DataFrame]:
+        out = {}
+        for exp_id in exp_ids:
+            uses = [(rec[0][0], ds_id, ctx) for rec in by_exp[exp_id] for ds_id, ctx in rec[4]]
+            if not uses:
+                continue
+            known = {}
+            for ds_id in {u[1] for u in uses}:
+                path = self._exp_dirs[exp_id] / "datasets" / ds_id / "meta.yaml"
+                try:
+                    m = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
+                    known[ds_id] = m
+                except (OSError, yaml.YAMLError) as exc:
+                    self.problem(path, f"unreadable dataset record: {exc}")
+            rows = [(run_id, known[d].get("name"), known[d].get("digest"), ctx,
+                     known[d].get("source_type"), known[d].get("source"))
+                    for run_id, d, ctx in uses if d in known]
+            out[exp_id] = pd.DataFrame(rows, columns=["run_id", "name", "digest", "context",
+                                                      "source_type", "source"])
+        return out
+
+    def run_inputs(self, run_id: str) -> list[dict]:
+        table = self._run_table(None)
+        if table.datasets is None:
+            return []
+        mine = table.datasets[table.datasets["run_id"] == run_id]
+        return mine.drop(columns=["run_id"]).to_dict("records")
+
+    def run_dir(self, run_id: str) -> Path | None:
+        self._run_table(None)
+        d = self._run_dirs.get(run_id)
+        return Path(d) if d else None
+
+    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        self._run_table(None)
+        parts_run, parts_key, parts_t, parts_v, parts_s = [], [], [], [], []
+        wanted = None if keys is None else set(keys)
+        for run_id in dict.fromkeys(run_ids):
+            run_dir = self._run_dirs.get(run_id)
+            if run_dir is None:
+                continue
+            problems: list = []
+            for key, path in _walk_files(os.path.join(run_dir, "metrics"), "", [], problems):
+                if wanted is not None and key not in wanted:
+                    continue
+                try:
+                    ts, values, steps, _bad = parse_metric_lines(_read_bytes(path))
+                except OSError as exc:
+                    problems.append((path, f"cannot read: {exc.strerror or exc}"))
+                    continue
+                n = len(values)
+                parts_run.append(np.full(n, run_id, dtype=object))
+                parts_key.append(np.full(n, key, dtype=object))
+                parts_t.append(ts)
+                parts_v.append(values)
+                parts_s.append(steps)
+            for where, msg in problems:
+                self.problem(where, msg)
+        if not parts_run:
+            return empty_history()
+        return history_frame(np.concatenate(parts_run), np.concatenate(parts_key),
+                             np.concatenate(parts_s), np.concatenate(parts_t),
+                             np.concatenate(parts_v))
+
+    def registered_models(self) -> pd.DataFrame:
+        from .registry import file_registered_models
+
+        return file_registered_models(self)
+
+    def model_versions(self, name: str | None = None) -> pd.DataFrame:
+        from .registry import file_model_versions
+
+        return file_model_versions(self, name)
+
+
+def _sig_unchanged(run_dir: str, sig: tuple) -> bool:
+    """True when the run folder's files are as they were when cached.
+
+    New metric/tag files change their folder's listing; appended or rewritten ones change
+    their own mtime and size; meta.yaml changes on status updates.
+    """
+    current: list = []
+    try:
+        current.append(("meta.yaml", *_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml")))))
+    except OSError:
+        return False
+    problems: list = []
+    _walk_files(os.path.join(run_dir, "metrics"), "", current, problems)
+    _walk_files(os.path.join(run_dir, "tags"), "", current, problems)
+    if os.path.isdir(os.path.join(run_dir, "inputs")):
+        _walk_files(os.path.join(run_dir, "inputs"), "", current, problems)
+    try:
+        current.append(("", *_stat_sig(os.stat(run_dir))))
+    except OSError:
+        return False
+    return not problems and tuple(current) == sig
+
+
+def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:
+    if not records:
+        return RunTable(datasets=datasets)
+    info = pd.DataFrame(
+        [r[0] for r in records],
+        columns=["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time",
+                 "run_name", "user_id", "lifecycle_stage"],
+    )
+    info = info.astype({"start_time": "float64", "end_time": "float64"})
+    for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id",
+                "lifecycle_stage"):
+        info[col] = info[col].astype(object)
+
+    def long(idx: int, cols: list[str]):
+        run_col, rows = [], []
+        for r in records:
+            items = r[idx]
+            if items:
+                run_col.extend([r[0][0]] * len(items))
+                rows.extend(items)
+        frame = pd.DataFrame(rows, columns=cols[1:]) if rows else pd.DataFrame(columns=cols[1:])
+        frame.insert(0, "run_id", pd.Series(run_col, dtype=object))
+        return frame
+
+    metrics = long(1, ["run_id", "key", "value", "step", "timestamp"])
+    metrics = metrics.astype({"key": object, "value": "float64", "step": "int64", "timestamp": "int64"})
+    params = long(2, ["run_id", "key", "value"]).astype(object)
+    tags = long(3, ["run_id", "key", "value"]).astype(object)
+    # The run name MLflow shows comes from meta.yaml, else from the mlflow.runName tag.
+    names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
+                     tags.loc[tags["key"] == "mlflow.runName", "value"]))
+    missing = info["run_name"].isna()
+    if missing.any():
+        info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)
+        info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
+    return RunTable(info, metrics, params, tags, datasets)
+
+
+__all__ = ["FileStore", "parse_meta", "parse_metric_lines", "read_run", "StoreCorrupt", "StoreError"]

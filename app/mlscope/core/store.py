@@ -1,0 +1,239 @@
+"""The Store contract and ``open_store()``.
+
+Every backend reads into the same shapes (:class:`~mlscope.core.table.RunTable` for runs,
+plain frames for experiments, history and registry); the searching and the conversion to
+MLflow's frame happen once, here, for all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import StoreError
+from .search import select
+from .table import RunTable, mlflow_frame
+
+VIEWS = ("active", "deleted", "all")
+EXPERIMENT_COLUMNS = [
+    "experiment_id", "name", "lifecycle_stage", "artifact_location", "creation_time",
+    "last_update_time",
+]
+HISTORY_COLUMNS = ["run_id", "key", "step", "timestamp", "value"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read, in words, with the path or URL it concerns."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def check_view(view: str) -> str:
+    view = (view or "active").lower()
+    if view not in VIEWS:
+        raise StoreError(f"Unknown view {view!r}: use 'active', 'deleted' or 'all'.")
+    return view
+
+
+def lifecycle_matches(stage, view: str) -> bool:
+    if view == "all":
+        return True
+    return (stage == "deleted") == (view == "deleted")
+
+
+def empty_history() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": pd.Series([], dtype=object),
+            "key": pd.Series([], dtype=object),
+            "step": pd.Series([], dtype="int64"),
+            "timestamp": pd.Series([], dtype="int64"),
+            "value": pd.Series([], dtype="float64"),
+        }
+    )
+
+
+def history_frame(run_ids, keys, steps, timestamps, values) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": pd.Series(run_ids, dtype=object),
+            "key": pd.Series(keys, dtype=object),
+            "step": pd.Series(steps, dtype="int64"),
+            "timestamp": pd.Series(timestamps, dtype="int64"),
+            "value": pd.Series(values, dtype="float64"),
+        }
+    )
+
+
+class Store:
+    """A read-only view of one MLflow tracking store.
+
+    Backends implement ``_experiments_all()``, ``_run_table()`` and ``metric_history()``;
+    the rest (views, filtering, ordering, MLflow's frame) is shared.
+    """
+
+    kind = "?"
+    read_only_note = ""  # e.g. "MLflow would need `mlflow db upgrade` before writing here"
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self.problems: list[Problem] = []
+        self._lock = threading.RLock()
+
+    # -- what backends provide -------------------------------------------------------------
+    def _experiments_all(self) -> pd.DataFrame:
+        """Every experiment, active and deleted: EXPERIMENT_COLUMNS + tags.*."""
+        raise NotImplementedError
+
+    def _run_table(self, experiment_ids: list[str] | None, progress=None, cancel=None) -> RunTable:
+        """Every run (any lifecycle) of these experiments (None: of all).
+
+        ``progress(done, total)`` reports runs read; ``cancel()`` returning True stops the
+        read with :class:`~mlscope.core.errors.Cancelled`.
+        """
+        raise NotImplementedError
+
+    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        """Every logged point: run_id, key, step, timestamp (ms), value; ``keys=None``: all keys."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------------
+    def problem(self, where: str, message: str) -> None:
+        with self._lock:
+            self.problems.append(Problem(str(where), message))
+
+    def experiments(self, view: str = "active") -> pd.DataFrame:
+        view = check_view(view)
+        exps = self._experiments_all()
+        mask = [lifecycle_matches(s, view) for s in exps["lifecycle_stage"]]
+        return exps[mask].reset_index(drop=True)
+
+    def _experiment_ids(self, experiment_ids) -> list[str] | None:
+        if experiment_ids is None:
+            return None
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [experiment_ids]
+        return [str(e) for e in experiment_ids]
+
+    def run_table(self, experiment_ids=None, view: str = "active", progress=None,
+                  cancel=None) -> RunTable:
+        """The runs of these experiments in ``view``, in long form (before any filter)."""
+        view = check_view(view)
+        ids = self._experiment_ids(experiment_ids)
+        table = self._run_table(ids, progress=progress, cancel=cancel)
+        info = table.info
+        mask = pd.Series(True, index=info.index)
+        if ids is not None:
+            mask &= info["experiment_id"].isin(ids)
+        if view != "all":
+            mask &= (info["lifecycle_stage"] == "deleted") == (view == "deleted")
+        if mask.all():
+            return table
+        return table.subset(info.loc[mask, "run_id"])
+
+    def runs(
+        self,
+        experiment_ids=None,
+        filter_string: str = "",
+        order_by: list[str] | None = None,
+        view: str = "active",
+        *,
+        attributes: bool = False,
+        progress=None,
+        cancel=None,
+    ) -> pd.DataFrame:
+        """``mlflow.search_runs()``'s frame. ``experiment_ids=None``: every experiment.
+
+        ``attributes=True`` appends run_name, user_id and lifecycle_stage (not in MLflow's frame).
+        """
+        table = self.run_table(experiment_ids, view, progress, cancel)
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        return mlflow_frame(table, select(table, filter_string, order_by), attributes)
+
+    def metric_keys(self, run_ids=None) -> list[str]:
+        table = self._run_table(None)
+        m = table.metrics
+        if run_ids is not None:
+            m = m[m["run_id"].isin(set(run_ids))]
+        return sorted(m["key"].unique().tolist(), key=str)
+
+    def run(self, run_id: str) -> dict:
+        """One run in full: info, params, latest metrics, tags (and what else the backend has)."""
+        table = self._run_table(None).subset([run_id])
+        if table.info.empty:
+            raise StoreError(f"Run {run_id} is not in {self.uri}.", self.uri)
+        rec = table.info.iloc[0].to_dict()
+        return {
+            "info": rec,
+            "params": dict(zip(table.params["key"], table.params["value"])),
+            "metrics": {
+                k: {"value": v, "step": int(s), "timestamp": int(t)}
+                for k, v, s, t in zip(table.metrics["key"], table.metrics["value"],
+                                      table.metrics["step"], table.metrics["timestamp"])
+            },
+            "tags": dict(zip(table.tags["key"], table.tags["value"])),
+            "inputs": self.run_inputs(run_id),
+        }
+
+    def run_inputs(self, run_id: str) -> list[dict]:
+        """Datasets a run used: name, digest, source_type, source, context."""
+        return []
+
+    def registered_models(self) -> pd.DataFrame:
+        """name, creation_timestamp, last_updated_timestamp, description, tags (dict), aliases (dict)."""
+        return pd.DataFrame(columns=["name", "creation_timestamp", "last_updated_timestamp",
+                                     "description", "tags", "aliases"])
+
+    def model_versions(self, name: str | None = None) -> pd.DataFrame:
+        """name, version, current_stage, run_id, source, status, description, creation_timestamp,
+        last_updated_timestamp, tags (dict), aliases (list)."""
+        return pd.DataFrame(columns=["name", "version", "current_stage", "run_id", "source",
+                                     "status", "description", "creation_timestamp",
+                                     "last_updated_timestamp", "tags", "aliases"])
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.uri}>"
+
+
+def open_store(target, *, choice: str | None = None, cache: bool = True) -> Store:
+    """Open whatever an MLflow user has: a folder, a file inside a store, a database, a URI.
+
+    ``choice`` picks "file" or "sqlite" when a project folder holds both an ``mlruns/`` and
+    an ``mlflow.db`` (default: the newer). ``cache=False`` skips the on-disk run cache.
+    """
+    from .locate import locate
+
+    loc = locate(target, choice=choice)
+    if loc.kind == "file":
+        from .filestore import FileStore
+
+        store = FileStore(loc.path, cache=cache)
+    elif loc.kind == "sql":
+        from .sqlstore import SqlStore
+
+        store = SqlStore(loc.uri)
+    elif loc.kind == "rest":
+        from .reststore import RestStore
+
+        store = RestStore(loc.uri)
+    else:  # pragma: no cover - locate() only returns the kinds above
+        raise StoreError(f"Cannot open {target}", str(target))
+    store.location = loc
+    return store

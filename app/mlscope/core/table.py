@@ -1,0 +1,147 @@
+"""The one in-memory shape every backend reads into, and its conversion to MLflow's frame.
+
+A backend produces a :class:`RunTable` (runs in long form). Filtering and ordering then
+run MLflow's own search code over it (:mod:`mlscope.core.search`), and
+:func:`mlflow_frame` pivots the chosen runs into exactly what ``mlflow.search_runs()``
+returns: same columns, same dtypes, same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+INFO_COLUMNS = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+# Run attributes MLflow keeps on RunInfo but not in search_runs' frame; the UI wants them.
+EXTRA_COLUMNS = ["run_name", "user_id", "lifecycle_stage"]
+RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+
+
+def empty_long(with_metrics: bool = False) -> pd.DataFrame:
+    if with_metrics:
+        return pd.DataFrame(
+            {
+                "run_id": pd.Series([], dtype=object),
+                "key": pd.Series([], dtype=object),
+                "value": pd.Series([], dtype="float64"),
+                "step": pd.Series([], dtype="int64"),
+                "timestamp": pd.Series([], dtype="int64"),
+            }
+        )
+    return pd.DataFrame(
+        {"run_id": pd.Series([], dtype=object), "key": pd.Series([], dtype=object),
+         "value": pd.Series([], dtype=object)}
+    )
+
+
+def empty_info() -> pd.DataFrame:
+    cols = {c: pd.Series([], dtype=object) for c in INFO_COLUMNS + EXTRA_COLUMNS}
+    cols["start_time"] = pd.Series([], dtype="float64")
+    cols["end_time"] = pd.Series([], dtype="float64")
+    return pd.DataFrame(cols)
+
+
+@dataclass
+class RunTable:
+    """Every run of a store in long form.
+
+    ``info``: one row per run: run_id, experiment_id, status, artifact_uri, start_time and
+    end_time (epoch ms as float, NaN when missing), run_name, user_id, lifecycle_stage.
+    ``metrics``: latest value per (run_id, key): value, step, timestamp.
+    ``params`` and ``tags``: run_id, key, value.
+    ``datasets``: run_id, name, digest, context (what MLflow's ``datasets.*`` filters see).
+    """
+
+    info: pd.DataFrame = field(default_factory=empty_info)
+    metrics: pd.DataFrame = field(default_factory=lambda: empty_long(True))
+    params: pd.DataFrame = field(default_factory=empty_long)
+    tags: pd.DataFrame = field(default_factory=empty_long)
+    datasets: pd.DataFrame | None = None
+
+    def subset(self, run_ids) -> RunTable:
+        keep = set(run_ids)
+        pick = lambda df: df[df["run_id"].isin(keep)] if df is not None else None  # noqa: E731
+        return RunTable(pick(self.info), pick(self.metrics), pick(self.params), pick(self.tags),
+                        pick(self.datasets))
+
+    @staticmethod
+    def concat(tables: list[RunTable]) -> RunTable:
+        if not tables:
+            return RunTable()
+        if len(tables) == 1:
+            return tables[0]
+        cat = lambda name: pd.concat([getattr(t, name) for t in tables], ignore_index=True)  # noqa: E731
+        ds = [t.datasets for t in tables if t.datasets is not None]
+        return RunTable(cat("info"), cat("metrics"), cat("params"), cat("tags"),
+                        pd.concat(ds, ignore_index=True) if ds else None)
+
+
+def _time_column(ms: np.ndarray) -> pd.Series:
+    """Epoch ms (NaN = missing) -> the column MLflow builds from ``pd.to_datetime(v, unit="ms", utc=True)``."""
+    missing = np.isnan(ms)
+    if missing.all():
+        return pd.Series([None] * len(ms), dtype=object)
+    values = pd.to_datetime(np.where(missing, np.nan, ms), unit="ms", utc=True)
+    sample = [pd.to_datetime(int(ms[~missing][0]), unit="ms", utc=True)]
+    if missing.any():
+        sample.append(None)
+    return pd.Series(values).astype(pd.DataFrame({"t": sample})["t"].dtype)
+
+
+def _pivot(long: pd.DataFrame, run_ids: pd.Index, value: str = "value") -> dict[str, list]:
+    """Long (run_id, key, value) -> {key: [value or None per run in run_ids]}."""
+    if long.empty:
+        return {}
+    wide = long.pivot(index="run_id", columns="key", values=value).reindex(run_ids)
+    out = {}
+    for key in sorted(wide.columns, key=str):
+        col = wide[key]
+        out[key] = col
+    return out
+
+
+def mlflow_frame(table: RunTable, run_ids: list[str], attributes: bool = False) -> pd.DataFrame:
+    """Build ``mlflow.search_runs()``'s frame for ``run_ids`` (in that order).
+
+    Metric, param and tag columns appear only for keys that at least one of these runs has,
+    as in MLflow; they are sorted by name (MLflow's own order is a set's order).
+    """
+    info = table.info.set_index("run_id").reindex(run_ids)
+    data: dict[str, object] = {
+        "run_id": list(run_ids),
+        "experiment_id": info["experiment_id"].tolist(),
+        "status": info["status"].tolist(),
+        "artifact_uri": info["artifact_uri"].tolist(),
+    }
+    if not run_ids:
+        data.update(start_time=[], end_time=[])
+        return pd.DataFrame(data)
+    data["start_time"] = _time_column(info["start_time"].to_numpy(dtype="float64"))
+    data["end_time"] = _time_column(info["end_time"].to_numpy(dtype="float64"))
+    idx = pd.Index(run_ids)
+    mine = table.metrics[table.metrics["run_id"].isin(idx)]
+    if not mine.empty:
+        # A metric whose latest value is NaN still makes a column, so presence comes from the
+        # long form, not from the pivoted values.
+        wide = mine.pivot(index="run_id", columns="key", values="value").reindex(idx)
+        for key in sorted(wide.columns, key=str):
+            data["metrics." + key] = wide[key].to_numpy(dtype="float64").tolist()
+    for prefix, long in (("params.", table.params), ("tags.", table.tags)):
+        mine = long[long["run_id"].isin(idx)]
+        if mine.empty:
+            continue
+        wide = mine.pivot(index="run_id", columns="key", values="value").reindex(idx)
+        for key in sorted(wide.columns, key=str):
+            col = wide[key].to_numpy(dtype=object)
+            col[pd.isna(col)] = None
+            data[prefix + key] = col.tolist()
+    frame = pd.DataFrame({k: v for k, v in data.items()})
+    for name in ("start_time", "end_time"):
+        frame[name] = data[name].to_numpy() if data[name].dtype != object else data[name].tolist()
+        frame[name] = frame[name].astype(data[name].dtype)
+    if attributes:
+        for name in EXTRA_COLUMNS:
+            frame[name] = info[name].tolist()
+    return frame
