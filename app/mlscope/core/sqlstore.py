@@ -1,0 +1,384 @@
+"""Reader of MLflow's SQL schema (SQLite, PostgreSQL, MySQL) with SQLAlchemy Core, read-only.
+
+MLflow's own client migrates an older database in place the moment it opens it and cannot
+open one read-only. We read whatever schema is there (MLflow 1.x on), table by table and
+column by column as reflected, and never write: SQLite files are opened with
+``mode=ro``; a database with a WAL or a hot journal beside it is read from a private
+snapshot (file + sidecars copied to a temp folder), since even a read-only reader would
+otherwise have to roll the journal back in the user's folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .errors import StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
+from .store import EXPERIMENT_COLUMNS, Store, empty_history, history_frame
+from .table import RunTable, empty_long
+
+SIDECARS = ("-wal", "-journal", "-shm")
+SQLITE_BUSY_TIMEOUT_S = 5.0
+IN_CHUNK = 500
+
+
+def _sqlite_path(uri: str) -> Path:
+    raw = uri.split("://", 1)[1]
+    return Path(raw[1:] if raw.startswith("/") else raw)
+
+
+def _is_wal(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
+
+
+def _explain(exc: Exception, where: str) -> StoreError:
+    text = str(getattr(exc, "orig", exc) or exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StoreLocked(f"{where} is locked by another program (a writer); try again in a moment.", where)
+    if "not a database" in low or "malformed" in low or "file is encrypted" in low:
+        return StoreCorrupt(f"{where} is not a readable SQLite database ({text}).", where)
+    if "unable to open" in low or "permission" in low or "readonly" in low:
+        return StorePermission(f"Cannot open {where}: {text}.", where)
+    if "password" in low or "authentication" in low:
+        return StoreError(f"{where} refused the credentials: {text}", where)
+    if "could not connect" in low or "connection refused" in low or "timeout" in low:
+        return StoreError(f"Cannot reach the database at {where}: {text}", where)
+    return StoreError(f"Cannot read {where}: {text}", where)
+
+
+def _redact(uri: str) -> str:
+    try:
+        return sa.engine.make_url(uri).render_as_string(hide_password=True)
+    except Exception:
+        return uri
+
+
+class SqlStore(Store):
+    kind = "sql"
+
+    def __init__(self, uri: str):
+        super().__init__(uri)
+        self.display = _redact(uri)
+        self.snapshot_dir: Path | None = None
+        self._tables_cache: RunTable | None = None
+        self._exps: pd.DataFrame | None = None
+        if uri.startswith("sqlite"):
+            self.path = _sqlite_path(uri).resolve()
+            self.display = str(self.path)
+            self.engine = self._sqlite_engine()
+        else:
+            self.path = None
+            args = {"connect_timeout": 10} if uri.startswith(("postgres", "mysql")) else {}
+            if uri.startswith("postgres"):
+                args["options"] = "-c default_transaction_read_only=on"
+            try:
+                self.engine = sa.create_engine(uri, connect_args=args, pool_pre_ping=True)
+            except Exception as exc:  # missing driver, bad URL
+                raise StoreError(f"Cannot open {self.display}: {exc}", self.display) from exc
+        try:
+            with self.engine.connect() as conn:
+                insp = sa.inspect(conn)
+                self.columns = {t: {c["name"] for c in insp.get_columns(t)} for t in insp.get_table_names()}
+                self.schema_version = None
+                if "alembic_version" in self.columns:
+                    row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+                    self.schema_version = row[0] if row else None
+        except StoreError:
+            raise
+        except Exception as exc:
+            self.close()
+            raise _explain(exc, self.display) from exc
+        missing = {"experiments", "runs"} - set(self.columns)
+        if missing:
+            rolled_back = self.snapshot_dir is not None and not self.columns
+            self.close()
+            what = "no tables at all" if not self.columns else "only the tables " + ", ".join(sorted(self.columns))
+            raise StoreCorrupt(
+                f"{self.display} is not an MLflow tracking database: it has {what}"
+                + (" once its leftover journal is rolled back (a half-initialised database)"
+                   if rolled_back else "") + ".",
+                self.display,
+            )
+        self.read_only_note = self._schema_note()
+
+    # -- connection ---------------------------------------------------------------------------
+    def _sqlite_engine(self) -> sa.Engine:
+        path = self.path
+        if not path.is_file():
+            raise StoreNotFound(f"{path} does not exist.", str(path))
+        if any(Path(str(path) + s).exists() for s in ("-wal", "-journal")) or _is_wal(path):
+            target = self._snapshot(path)
+            mode = "rw"
+        else:
+            target, mode = path, "ro"
+        uri = f"file:{quote(str(target))}?mode={mode}"
+
+        def connect():
+            conn = sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+            if mode == "ro":
+                conn.execute("PRAGMA query_only = 1")
+            return conn
+
+        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.SingletonThreadPool)
+
+    def _snapshot(self, path: Path) -> Path:
+        """Copy the database and its sidecars where SQLite may recover them without touching ours."""
+        self.snapshot_dir = Path(tempfile.mkdtemp(prefix="mlscope-snapshot-"))
+        target = self.snapshot_dir / path.name
+        try:
+            shutil.copyfile(path, target)
+            for suffix in SIDECARS:
+                side = Path(str(path) + suffix)
+                if side.exists():
+                    shutil.copyfile(side, str(target) + suffix)
+        except PermissionError as exc:
+            raise StorePermission(f"Permission denied reading {path}.", str(path)) from exc
+        except OSError as exc:
+            raise StoreError(f"Cannot read {path}: {exc}", str(path)) from exc
+        return target
+
+    def close(self) -> None:
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.dispose()
+        if self.snapshot_dir is not None:
+            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+            self.snapshot_dir = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _query(self, sql: str, params=None) -> list[tuple]:
+        try:
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql(sql, params or ()).fetchall()
+        except Exception as exc:
+            raise _explain(exc, self.display) from exc
+
+    def _has(self, table: str, column: str | None = None) -> bool:
+        cols = self.columns.get(table)
+        return cols is not None and (column is None or column in cols)
+
+    def _col(self, table: str, column: str, alias: str | None = None) -> str:
+        return column if self._has(table, column) else f"NULL AS {alias or column}"
+
+    def _schema_note(self) -> str:
+        head = mlflow_schema_head()
+        if head and self.schema_version != head:
+            return (f"This database uses an older MLflow schema ({self.schema_version or 'none'}); "
+                    "MLflow would migrate it when it opens it: run `mlflow db upgrade` on a "
+                    "backup before writing to it with MLflow.")
+        return ""
+
+    # -- reads ----------------------------------------------------------------------------------
+    def _experiments_all(self) -> pd.DataFrame:
+        with self._lock:
+            if self._exps is not None:
+                return self._exps
+            cols = ", ".join([
+                "experiment_id", "name", self._col("experiments", "lifecycle_stage"),
+                self._col("experiments", "artifact_location"),
+                self._col("experiments", "creation_time"),
+                self._col("experiments", "last_update_time"),
+            ])
+            rows = self._query(f"SELECT {cols} FROM experiments")
+            frame = pd.DataFrame(rows, columns=EXPERIMENT_COLUMNS)
+            frame["experiment_id"] = frame["experiment_id"].astype(str).astype(object)
+            frame["lifecycle_stage"] = frame["lifecycle_stage"].fillna("active")
+            for col in ("creation_time", "last_update_time"):
+                frame[col] = pd.array([None if pd.isna(v) else int(v) for v in frame[col]], dtype="Int64")
+            if self._has("experiment_tags"):
+                for key, value, exp_id in self._query("SELECT key, value, experiment_id FROM experiment_tags"):
+                    col = "tags." + key
+                    if col not in frame:
+                        frame[col] = None
+                    frame.loc[frame["experiment_id"] == str(exp_id), col] = value
+            self._exps = frame
+            return frame
+
+    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+        with self._lock:
+            if self._tables_cache is None:
+                self._tables_cache = self._read_all(progress)
+        table = self._tables_cache
+        if experiment_ids is None:
+            return table
+        return table.subset(table.info.loc[table.info["experiment_id"].isin(experiment_ids), "run_id"])
+
+    def _read_all(self, progress=None) -> RunTable:
+        cols = ", ".join([
+            "run_uuid", "experiment_id", self._col("runs", "status"), self._col("runs", "artifact_uri"),
+            self._col("runs", "start_time"), self._col("runs", "end_time"), self._col("runs", "name"),
+            self._col("runs", "user_id"), self._col("runs", "lifecycle_stage"),
+        ])
+        rows = self._query(f"SELECT {cols} FROM runs")
+        if progress:
+            progress(0, len(rows))
+        info = pd.DataFrame(rows, columns=["run_id", "experiment_id", "status", "artifact_uri",
+                                           "start_time", "end_time", "run_name", "user_id",
+                                           "lifecycle_stage"])
+        info["experiment_id"] = info["experiment_id"].astype(str)
+        for col in ("start_time", "end_time"):
+            info[col] = pd.to_numeric(info[col], errors="coerce").astype("float64")
+        info["lifecycle_stage"] = info["lifecycle_stage"].fillna("active")
+        info = info.astype({c: object for c in info.columns if c not in ("start_time", "end_time")})
+        info["run_name"] = info["run_name"].where(info["run_name"].notna() & (info["run_name"] != ""), None)
+
+        metrics = self._latest_metrics()
+        params = self._long("params")
+        tags = self._long("tags")
+        names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
+                         tags.loc[tags["key"] == "mlflow.runName", "value"]))
+        missing = info["run_name"].isna()
+        if missing.any():
+            info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)
+            info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
+        if progress:
+            progress(len(rows), len(rows))
+        return RunTable(info, metrics, params, tags, self._datasets())
+
+    def _long(self, table: str) -> pd.DataFrame:
+        if not self._has(table):
+            return empty_long()
+        rows = self._query(f"SELECT run_uuid, key, value FROM {table}")
+        if not rows:
+            return empty_long()
+        return pd.DataFrame(rows, columns=["run_id", "key", "value"]).astype(object)
+
+    def _latest_metrics(self) -> pd.DataFrame:
+        nan = self._col("latest_metrics", "is_nan")
+        if self._has("latest_metrics"):
+            rows = self._query(f"SELECT run_uuid, key, value, step, timestamp, {nan} FROM latest_metrics")
+            frame = _metric_frame(rows)
+        elif self._has("metrics"):
+            # Before latest_metrics existed (MLflow < 1.9), MLflow took max(step, timestamp, value).
+            frame = _metric_frame(self._query(
+                f"SELECT run_uuid, key, value, {self._col('metrics', 'step')}, timestamp, "
+                f"{self._col('metrics', 'is_nan')} FROM metrics"))
+            if not frame.empty:
+                frame = (frame.sort_values(["run_id", "key", "step", "timestamp", "value"], kind="stable")
+                         .groupby(["run_id", "key"], sort=False).tail(1))
+        else:
+            return empty_long(True)
+        return frame.reset_index(drop=True)
+
+    def _datasets(self) -> pd.DataFrame | None:
+        if not (self._has("inputs") and self._has("datasets")):
+            return None
+        ctx = ("(SELECT value FROM input_tags t WHERE t.input_uuid = i.input_uuid "
+               "AND t.name = 'mlflow.data.context')") if self._has("input_tags") else "NULL"
+        rows = self._query(
+            f"SELECT i.destination_id, d.name, d.digest, {ctx}, d.dataset_source_type, d.dataset_source "
+            "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+            "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'")
+        return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
+
+    def run_inputs(self, run_id: str) -> list[dict]:
+        table = self._run_table(None)
+        if table.datasets is None:
+            return []
+        return table.datasets[table.datasets["run_id"] == run_id].drop(columns=["run_id"]).to_dict("records")
+
+    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        if not self._has("metrics"):
+            return empty_history()
+        run_ids = list(dict.fromkeys(run_ids))
+        step = self._col("metrics", "step")
+        nan = self._col("metrics", "is_nan")
+        rows: list = []
+        key_sql, key_args = "", ()
+        if keys is not None:
+            keys = list(keys)
+            if not keys:
+                return empty_history()
+            key_sql = f" AND key IN ({', '.join(['?'] * len(keys))})"
+            key_args = tuple(keys)
+        for i in range(0, len(run_ids), IN_CHUNK):
+            chunk = run_ids[i:i + IN_CHUNK]
+            sql = (f"SELECT run_uuid, key, value, {step}, timestamp, {nan} FROM metrics "
+                   f"WHERE run_uuid IN ({', '.join(['?'] * len(chunk))}){key_sql}")
+            rows.extend(self._query(self._paramstyle(sql), tuple(chunk) + key_args))
+        if not rows:
+            return empty_history()
+        frame = _metric_frame(rows)
+        frame = frame.sort_values(["run_id", "key", "timestamp", "step", "value"], kind="stable")
+        return history_frame(frame["run_id"].to_numpy(object), frame["key"].to_numpy(object),
+                             frame["step"].to_numpy(), frame["timestamp"].to_numpy(),
+                             frame["value"].to_numpy())
+
+    def _paramstyle(self, sql: str) -> str:
+        style = self.engine.dialect.paramstyle
+        if style in ("format", "pyformat"):
+            return sql.replace("?", "%s")
+        return sql
+
+    def registered_models(self) -> pd.DataFrame:
+        from .registry import sql_registered_models
+
+        return sql_registered_models(self)
+
+    def model_versions(self, name: str | None = None) -> pd.DataFrame:
+        from .registry import sql_model_versions
+
+        return sql_model_versions(self, name)
+
+
+def _metric_frame(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["run_id", "key", "value", "step", "timestamp", "is_nan"])
+    value = pd.to_numeric(frame["value"], errors="coerce").astype("float64").to_numpy()
+    is_nan = frame["is_nan"].fillna(False).astype(bool).to_numpy()
+    value = np.where(is_nan, np.nan, value)
+    return pd.DataFrame({
+        "run_id": frame["run_id"].astype(object),
+        "key": frame["key"].astype(object),
+        "value": value,
+        "step": pd.to_numeric(frame["step"], errors="coerce").fillna(0).astype("int64"),
+        "timestamp": pd.to_numeric(frame["timestamp"], errors="coerce").fillna(0).astype("int64"),
+    })
+
+
+_HEAD: list = []
+
+
+def mlflow_schema_head() -> str | None:
+    """The alembic head of the installed MLflow, read from its migration files (no import)."""
+    if _HEAD:
+        return _HEAD[0]
+    import importlib.util
+    import re
+
+    head = None
+    try:
+        spec = importlib.util.find_spec("mlflow")
+        versions = Path(spec.origin).parent / "store" / "db_migrations" / "versions"
+        revs, downs = set(), set()
+        for f in versions.glob("*.py"):
+            text = f.read_text(encoding="utf-8", errors="replace")
+            r = re.search(r"^revision\s*=\s*['\"]([0-9a-f]+)['\"]", text, re.M)
+            d = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)
+            if r:
+                revs.add(r.group(1))
+            if d:
+                downs.update(re.findall(r"['\"]([0-9a-f]+)['\"]", d.group(1)))
+        heads = revs - downs
+        head = heads.pop() if len(heads) == 1 else None
+    except Exception:
+        head = None
+    _HEAD.append(head)
+    return head
