@@ -16,3 +16,25 @@ for name in ("CONFIG", "CACHE", "DATA"):
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "app"))
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """Edge-case stores built by MLflow's client: a file store, its git-like copy, an SQLite file.
+
+    Returns dict(file=Path, git=Path, sqlite=Path, ids=dict). Tests must not write to them.
+    """
+    from mlflow_stores import build, make_git_like_variant
+
+    base = tmp_path_factory.mktemp("built")
+    file_root = base / "mlruns"
+    ids = build(str(file_root))
+    db = base / "sql" / "mlflow.db"
+    db.parent.mkdir()
+    sql_ids = build(f"sqlite:///{db}")
+    git = base / "git" / "mlruns"
+    git.parent.mkdir()
+    make_git_like_variant(file_root, git, ids)
+    return {"file": file_root, "git": git, "sqlite": db, "ids": ids, "sql_ids": sql_ids}

@@ -450,8 +450,8 @@ class FileStore(Store):
             pool = ProcessPoolExecutor(max_workers=workers)
             results = pool.map(_read_many, batches)
         try:
-            for batch, recs in zip(batches, results):
-                for (run_dir, _), rec in zip(batch, recs):
+            for batch, recs in zip(batches, results, strict=False):
+                for (run_dir, _), rec in zip(batch, recs, strict=False):
                     yield run_dir, rec
                 done += len(batch)
                 if progress:
@@ -590,7 +590,7 @@ def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:
     tags = long(3, ["run_id", "key", "value"]).astype(object)
     # The run name MLflow shows comes from meta.yaml, else from the mlflow.runName tag.
     names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
-                     tags.loc[tags["key"] == "mlflow.runName", "value"]))
+                     tags.loc[tags["key"] == "mlflow.runName", "value"], strict=False))
     missing = info["run_name"].isna()
     if missing.any():
         info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)

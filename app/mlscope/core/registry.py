@@ -149,6 +149,6 @@ def _sql_tags(store, table: str, key_cols: tuple[str, ...]) -> dict[tuple, dict]
     if not store._has(table):
         return out
     for row in store._query(f"SELECT {', '.join(key_cols)}, key, value FROM {table}"):
-        ident = tuple(int(x) if c == "version" else x for c, x in zip(key_cols, row[:-2]))
+        ident = tuple(int(x) if c == "version" else x for c, x in zip(key_cols, row[:-2], strict=False))
         out.setdefault(ident, {})[row[-2]] = row[-1]
     return out

@@ -43,7 +43,7 @@ def _grouped(long: pd.DataFrame, run_ids: set[str]) -> dict[str, dict]:
     if long is None or long.empty:
         return out
     mine = long[long["run_id"].isin(run_ids)]
-    for run_id, key, value in zip(mine["run_id"], mine["key"], mine["value"]):
+    for run_id, key, value in zip(mine["run_id"], mine["key"], mine["value"], strict=False):
         out.setdefault(run_id, {})[key] = value
     return out
 

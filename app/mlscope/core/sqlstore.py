@@ -244,7 +244,7 @@ class SqlStore(Store):
         params = self._long("params")
         tags = self._long("tags")
         names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
-                         tags.loc[tags["key"] == "mlflow.runName", "value"]))
+                         tags.loc[tags["key"] == "mlflow.runName", "value"], strict=False))
         missing = info["run_name"].isna()
         if missing.any():
             info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)

@@ -173,13 +173,13 @@ class Store:
         rec = table.info.iloc[0].to_dict()
         return {
             "info": rec,
-            "params": dict(zip(table.params["key"], table.params["value"])),
+            "params": dict(zip(table.params["key"], table.params["value"], strict=False)),
             "metrics": {
                 k: {"value": v, "step": int(s), "timestamp": int(t)}
                 for k, v, s, t in zip(table.metrics["key"], table.metrics["value"],
-                                      table.metrics["step"], table.metrics["timestamp"])
+                                      table.metrics["step"], table.metrics["timestamp"], strict=False)
             },
-            "tags": dict(zip(table.tags["key"], table.tags["value"])),
+            "tags": dict(zip(table.tags["key"], table.tags["value"], strict=False)),
             "inputs": self.run_inputs(run_id),
         }
 

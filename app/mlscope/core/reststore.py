@@ -1,0 +1,286 @@
+"""Reader of an MLflow tracking server over its REST API (``/api/2.0/mlflow/...``).
+
+Filters and ordering are the server's own (it runs MLflow's search), so only paging,
+auth (MLflow's environment variables) and turning failures into words happen here.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from .errors import AuthError, Cancelled, FilterError, ServerError
+from .store import EXPERIMENT_COLUMNS, Store, check_view, empty_history, history_frame
+from .table import RunTable, empty_info, empty_long, mlflow_frame
+
+VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
+PAGE = 1000
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = float(os.environ.get("MLSCOPE_HTTP_TIMEOUT", "30"))
+HISTORY_WORKERS = 8
+
+
+def _num(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+class RestStore(Store):
+    kind = "rest"
+
+    def __init__(self, uri: str, timeout: float | None = None):
+        super().__init__(uri.rstrip("/"))
+        import requests
+
+        self._requests = requests
+        self.timeout = (CONNECT_TIMEOUT_S, timeout or READ_TIMEOUT_S)
+        self.session = requests.Session()
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+        password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        elif user or password:
+            self.session.auth = (user or "", password or "")
+        if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+            self.session.verify = False
+        elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+            self.session.verify = os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+        self._exps: pd.DataFrame | None = None
+        self._all: RunTable | None = None
+        self._experiments_all()  # fail now, with words, if the server is not there
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        url = f"{self.uri}/api/2.0/mlflow/{path}"
+        req = self._requests
+        try:
+            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except req.exceptions.Timeout as exc:
+            raise ServerError(f"{self.uri} did not answer within {self.timeout[1]:.0f} s.", self.uri) from exc
+        except req.exceptions.SSLError as exc:
+            raise ServerError(f"TLS error talking to {self.uri}: {exc}. Set "
+                              "MLFLOW_TRACKING_INSECURE_TLS=true to skip verification.", self.uri) from exc
+        except req.exceptions.RequestException as exc:
+            raise ServerError(f"Cannot reach the tracking server at {self.uri}: {type(exc).__name__}.",
+                              self.uri) from exc
+        if resp.status_code in (401, 403):
+            what = "rejected the credentials" if resp.status_code == 401 else "denied access"
+            raise AuthError(f"{self.uri} {what} (HTTP {resp.status_code}). Set MLFLOW_TRACKING_USERNAME/"
+                            "MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN.", self.uri)
+        try:
+            body = resp.json() if resp.content else {}
+        except ValueError:
+            body = None
+        if resp.status_code >= 400:
+            message = (body or {}).get("message") if isinstance(body, dict) else None
+            code = (body or {}).get("error_code") if isinstance(body, dict) else None
+            if code == "INVALID_PARAMETER_VALUE" and path == "runs/search":
+                raise FilterError(message or resp.text[:300], self.uri)
+            raise ServerError(f"{self.uri} answered HTTP {resp.status_code}"
+                              + (f": {message}" if message else "."), self.uri)
+        if not isinstance(body, dict):
+            raise ServerError(f"{self.uri} did not answer like an MLflow tracking server "
+                              f"(got {resp.headers.get('content-type', 'no content type')}).", self.uri)
+        return body
+
+    def _paged(self, path: str, payload: dict, key: str):
+        token = None
+        while True:
+            body = self._call("POST", path, json={**payload, **({"page_token": token} if token else {})})
+            yield from body.get(key, [])
+            token = body.get("next_page_token")
+            if not token:
+                return
+
+    # -- reads ----------------------------------------------------------------------------------
+    def _experiments_all(self) -> pd.DataFrame:
+        with self._lock:
+            if self._exps is not None:
+                return self._exps
+            rows = []
+            for e in self._paged("experiments/search", {"max_results": PAGE, "view_type": "ALL"},
+                                 "experiments"):
+                row = {
+                    "experiment_id": str(e.get("experiment_id")),
+                    "name": e.get("name"),
+                    "lifecycle_stage": e.get("lifecycle_stage", "active"),
+                    "artifact_location": e.get("artifact_location"),
+                    "creation_time": e.get("creation_time"),
+                    "last_update_time": e.get("last_update_time"),
+                }
+                for t in e.get("tags", []):
+                    row["tags." + t["key"]] = t.get("value")
+                rows.append(row)
+            frame = pd.DataFrame(rows, columns=None if rows else EXPERIMENT_COLUMNS)
+            for col in ("creation_time", "last_update_time"):
+                frame[col] = pd.array([None if v is None or pd.isna(v) else int(v) for v in frame[col]],
+                                      dtype="Int64")
+            self._exps = frame
+            return frame
+
+    def _search(self, experiment_ids, filter_string="", order_by=None, view="all",
+                progress=None, cancel=None) -> tuple[RunTable, list[str]]:
+        ids = experiment_ids if experiment_ids is not None else list(self._experiments_all()["experiment_id"])
+        payload = {"experiment_ids": ids, "filter": filter_string or "", "max_results": PAGE,
+                   "run_view_type": VIEW_TYPES[view], "order_by": list(order_by or [])}
+        info, metrics, params, tags, datasets, order = [], [], [], [], [], []
+        if not ids:
+            return RunTable(), []
+        for run in self._paged("runs/search", payload, "runs"):
+            i, d = run.get("info", {}), run.get("data", {})
+            run_id = i.get("run_id") or i.get("run_uuid")
+            order.append(run_id)
+            info.append((run_id, str(i.get("experiment_id")), i.get("status"), i.get("artifact_uri"),
+                         _num(i.get("start_time")), _num(i.get("end_time")), i.get("run_name") or None,
+                         i.get("user_id"), i.get("lifecycle_stage", "active")))
+            metrics += [(run_id, m["key"], _num(m.get("value")), int(m.get("step", 0) or 0),
+                         int(m.get("timestamp", 0) or 0)) for m in d.get("metrics", [])]
+            params += [(run_id, p["key"], p.get("value", "")) for p in d.get("params", [])]
+            tags += [(run_id, t["key"], t.get("value", "")) for t in d.get("tags", [])]
+            for di in (run.get("inputs") or {}).get("dataset_inputs", []):
+                ds = di.get("dataset", {})
+                ctx = next((t.get("value") for t in di.get("tags", []) if t.get("key") == "mlflow.data.context"), None)
+                datasets.append((run_id, ds.get("name"), ds.get("digest"), ctx, ds.get("source_type"),
+                                 ds.get("source")))
+            if len(order) % PAGE == 0:
+                if progress:
+                    progress(len(order), 0)
+                if cancel and cancel():
+                    raise Cancelled(f"Loading {self.uri} was cancelled.")
+        if progress:
+            progress(len(order), len(order))
+        table = RunTable(
+            pd.DataFrame(info, columns=list(empty_info().columns)).astype(
+                {"start_time": "float64", "end_time": "float64"}) if info else empty_info(),
+            pd.DataFrame(metrics, columns=["run_id", "key", "value", "step", "timestamp"]) if metrics else empty_long(True),
+            pd.DataFrame(params, columns=["run_id", "key", "value"]).astype(object) if params else empty_long(),
+            pd.DataFrame(tags, columns=["run_id", "key", "value"]).astype(object) if tags else empty_long(),
+            pd.DataFrame(datasets, columns=["run_id", "name", "digest", "context", "source_type", "source"]),
+        )
+        for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id", "lifecycle_stage"):
+            table.info[col] = table.info[col].astype(object)
+        return table, order
+
+    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+        with self._lock:
+            if self._all is None:
+                self._all, _ = self._search(None, progress=progress, cancel=cancel)
+        if experiment_ids is None:
+            return self._all
+        return self._all.subset(self._all.info.loc[self._all.info["experiment_id"].isin(experiment_ids), "run_id"])
+
+    def runs(self, experiment_ids=None, filter_string="", order_by=None, view="active", *,
+             attributes=False, progress=None, cancel=None) -> pd.DataFrame:
+        """The server searches (MLflow's own code, there); we only page and shape the frame."""
+        view = check_view(view)
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        table, order = self._search(self._experiment_ids(experiment_ids), filter_string, order_by,
+                                    view, progress, cancel)
+        return mlflow_frame(table, order, attributes)
+
+    def run_inputs(self, run_id: str) -> list[dict]:
+        body = self._call("GET", "runs/get", params={"run_id": run_id})
+        out = []
+        for di in (body.get("run", {}).get("inputs") or {}).get("dataset_inputs", []):
+            ds = di.get("dataset", {})
+            ctx = next((t.get("value") for t in di.get("tags", []) if t.get("key") == "mlflow.data.context"), None)
+            out.append({"name": ds.get("name"), "digest": ds.get("digest"), "context": ctx,
+                        "source_type": ds.get("source_type"), "source": ds.get("source")})
+        return out
+
+    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        run_ids = list(dict.fromkeys(run_ids))
+        if keys is None:
+            table = self._run_table(None)
+            m = table.metrics[table.metrics["run_id"].isin(set(run_ids))]
+            pairs = list(zip(m["run_id"], m["key"], strict=False))
+        else:
+            pairs = [(r, k) for r in run_ids for k in keys]
+
+        def one(pair):
+            run_id, key = pair
+            pts = list(self._history_pages(run_id, key))
+            return run_id, key, pts
+
+        with ThreadPoolExecutor(HISTORY_WORKERS) as pool:
+            results = list(pool.map(one, pairs))
+        cols: dict[str, list] = {"run_id": [], "key": [], "step": [], "timestamp": [], "value": []}
+        for run_id, key, pts in results:
+            cols["run_id"] += [run_id] * len(pts)
+            cols["key"] += [key] * len(pts)
+            cols["step"] += [int(p.get("step", 0) or 0) for p in pts]
+            cols["timestamp"] += [int(p.get("timestamp", 0) or 0) for p in pts]
+            cols["value"] += [_num(p.get("value")) for p in pts]
+        if not cols["run_id"]:
+            return empty_history()
+        return history_frame(np.array(cols["run_id"], dtype=object), np.array(cols["key"], dtype=object),
+                             cols["step"], cols["timestamp"], cols["value"])
+
+    def _history_pages(self, run_id: str, key: str):
+        token = None
+        while True:
+            params = {"run_id": run_id, "metric_key": key, "max_results": 25000}
+            if token:
+                params["page_token"] = token
+            body = self._call("GET", "metrics/get-history", params=params)
+            yield from body.get("metrics", [])
+            token = body.get("next_page_token")
+            if not token:
+                return
+
+    def registered_models(self) -> pd.DataFrame:
+        from .registry import MODEL_COLUMNS, PROMPT_TAG
+
+        rows = []
+        try:
+            models = list(self._paged_get("registered-models/search", "registered_models"))
+        except ServerError as exc:
+            self.problem(self.uri, f"model registry unavailable: {exc}")
+            return pd.DataFrame(columns=MODEL_COLUMNS)
+        for m in models:
+            tags = {t["key"]: t.get("value") for t in m.get("tags", [])}
+            if str(tags.get(PROMPT_TAG, "")).lower() == "true":
+                continue
+            aliases = {a["alias"]: int(a["version"]) for a in m.get("aliases", [])}
+            rows.append([m.get("name"), m.get("creation_timestamp"), m.get("last_updated_timestamp"),
+                         m.get("description"), tags, aliases])
+        return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+    def model_versions(self, name: str | None = None) -> pd.DataFrame:
+        from .registry import VERSION_COLUMNS
+
+        params = {"filter": f"name='{name}'"} if name else {}
+        rows = []
+        try:
+            versions = list(self._paged_get("model-versions/search", "model_versions", params))
+        except ServerError as exc:
+            self.problem(self.uri, f"model registry unavailable: {exc}")
+            return pd.DataFrame(columns=VERSION_COLUMNS)
+        for v in versions:
+            rows.append([v.get("name"), int(v.get("version")), v.get("current_stage") or "None",
+                         v.get("run_id"), v.get("source"), v.get("status"), v.get("description"),
+                         v.get("creation_timestamp"), v.get("last_updated_timestamp"), v.get("user_id"),
+                         {t["key"]: t.get("value") for t in v.get("tags", [])}, sorted(v.get("aliases", []))])
+        return pd.DataFrame(rows, columns=VERSION_COLUMNS).sort_values(["name", "version"]).reset_index(drop=True)
+
+    def _paged_get(self, path: str, key: str, params: dict | None = None):
+        token = None
+        while True:
+            p = {**(params or {}), "max_results": 1000 if "registered" in path else 10000}
+            if token:
+                p["page_token"] = token
+            body = self._call("GET", path, params=p)
+            yield from body.get(key, [])
+            token = body.get("next_page_token")
+            if not token:
+                return
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,177 @@
+"""Stores built with MLflow's own client, holding every edge case the store layer must read.
+
+``build(uri)`` logs the same content to any tracking URI (a file store folder, an SQLite
+file, a server), so one reference (MLflow's answer) serves every backend.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+FILTERS = [
+    "",
+    "metrics.rmse < 0.5",
+    "metrics.rmse < 0.5 and params.model = 'lasso'",
+    "params.model LIKE 'la%'",
+    "params.model ILIKE 'LA%'",
+    "tags.developer = 'ann'",
+    "tags.`mlflow.runName` != 'nothing'",
+    "attributes.status = 'FINISHED'",
+    "attributes.run_name LIKE '%child%'",
+    "metrics.`train/loss` > 0",
+    "attributes.status != 'FINISHED'",
+    "metrics.acc >= 0",
+    "params.lr IS NULL",
+    "attributes.start_time > 1700000000000",
+    "datasets.name = 'taxi'",
+    "datasets.context = 'train'",
+]
+ORDERS = [
+    None,
+    ["metrics.rmse ASC"],
+    ["metrics.rmse DESC", "params.model"],
+    ["params.model DESC"],
+    ["attributes.start_time ASC"],
+    ["tags.developer"],
+    ["attributes.run_name"],
+]
+
+
+def build(uri: str) -> dict:
+    """Log the edge-case content to ``uri`` with MLflow's client; returns ids by role."""
+    import mlflow
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    t0 = 1_700_000_000_000
+    ids: dict = {}
+    exp = client.create_experiment("alpha", tags={"team": "vision"})
+    beta = client.create_experiment("beta")
+    gamma = client.create_experiment("gamma/with slash")
+    ids.update(alpha=exp, beta=beta, gamma=gamma)
+
+    def run(experiment, name, start, tags=None):
+        r = client.create_run(experiment, start_time=start, tags=tags or {}, run_name=name)
+        return r.info.run_id
+
+    r1 = run(exp, "lasso-0.1", t0, {"developer": "ann", "mlflow.note.content": "# Best\nso far"})
+    client.log_param(r1, "model", "lasso")
+    client.log_param(r1, "lr", "0.1")
+    client.log_param(r1, "note", "it's a 'quoted' value: with colon\nand a second line")
+    client.log_param(r1, "unicode", "naïve — 数据")
+    for step in range(5):
+        client.log_metric(r1, "rmse", 1.0 / (step + 1), timestamp=t0 + step * 1000, step=step)
+        client.log_metric(r1, "train/loss", 2.0 / (step + 1), timestamp=t0 + step * 1000, step=step)
+    client.log_metric(r1, "loss", 0.3, timestamp=t0, step=0)
+    client.log_metric(r1, "loss", float("nan"), timestamp=t0 + 10, step=1)
+    client.log_metric(r1, "acc", float("inf"), timestamp=t0, step=0)
+    client.log_metric(r1, "neg", float("-inf"), timestamp=t0, step=0)
+    client.set_terminated(r1, "FINISHED", end_time=t0 + 60_000)
+
+    r2 = run(exp, "ridge-running", t0 + 1000, {"developer": "bob"})
+    client.log_param(r2, "model", "ridge")
+    # Same step twice: the later timestamp wins; then a tie on (step, timestamp): larger value.
+    client.log_metric(r2, "rmse", 0.4, timestamp=t0 + 5, step=3)
+    client.log_metric(r2, "rmse", 0.45, timestamp=t0 + 6, step=3)
+    client.log_metric(r2, "rmse", 0.9, timestamp=t0 + 9, step=2)
+    client.log_metric(r2, "tie", 0.1, timestamp=t0 + 5, step=1)
+    client.log_metric(r2, "tie", 0.7, timestamp=t0 + 5, step=1)
+    client.log_metric(r2, "tie", 0.2, timestamp=t0 + 5, step=1)
+    ids["running"] = r2
+
+    r3 = run(exp, "elastic-failed", t0 + 2000)
+    client.log_param(r3, "model", "elasticnet")
+    client.log_metric(r3, "rmse", 0.7, timestamp=t0 + 2000, step=0)
+    client.set_terminated(r3, "FAILED", end_time=t0 + 3000)
+
+    parent = run(exp, "sweep-parent", t0 + 3000)
+    children = []
+    for i in range(2):
+        c = run(exp, f"sweep-child-{i}", t0 + 3100 + i, {"mlflow.parentRunId": parent})
+        client.log_param(c, "model", "lasso")
+        client.log_param(c, "alpha", str(0.1 * (i + 1)))
+        client.log_metric(c, "rmse", 0.3 + 0.1 * i, timestamp=t0 + 3200, step=0)
+        client.set_terminated(c, "FINISHED", end_time=t0 + 4000)
+        children.append(c)
+    client.set_terminated(parent, "FINISHED", end_time=t0 + 5000)
+    ids.update(parent=parent, children=children)
+
+    deleted = run(exp, "deleted-run", t0 + 6000)
+    client.log_metric(deleted, "rmse", 0.05, timestamp=t0 + 6000, step=0)
+    client.set_terminated(deleted, "KILLED", end_time=t0 + 6500)
+    client.delete_run(deleted)
+    ids["deleted_run"] = deleted
+
+    empty = run(exp, "0042", t0 + 7000)
+    client.set_terminated(empty, "FINISHED", end_time=t0 + 7000)
+    ids["empty"] = empty
+
+    # A dataset input, logged with MLflow's fluent API (as users do).
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(experiment_id=exp, run_name="with-dataset") as active:
+        ds = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2], "y": [3, 4]}), name="taxi", source="s3://b/taxi.csv")
+        mlflow.log_input(ds, context="train")
+        mlflow.log_metric("rmse", 0.6)
+        ids["dataset_run"] = active.info.run_id
+
+    b1 = run(beta, "in-deleted-experiment", t0 + 8000)
+    client.log_metric(b1, "rmse", 0.2, timestamp=t0 + 8000, step=0)
+    client.set_terminated(b1, "FINISHED", end_time=t0 + 8100)
+    client.delete_experiment(beta)
+    ids["beta_run"] = b1
+
+    g1 = run(gamma, "long-curve", t0 + 9000)
+    for start in range(0, 1000, 250):
+        from mlflow.entities import Metric
+
+        client.log_batch(g1, metrics=[
+            Metric("val_loss", math.exp(-s / 300.0), t0 + 9000 + s, s) for s in range(start, start + 250)
+        ])
+    client.set_terminated(g1, "FINISHED", end_time=t0 + 19000)
+    ids["long"] = g1
+    return ids
+
+
+def remove_empty_dirs(root: Path) -> int:
+    """What git does to a committed store: empty folders vanish."""
+    removed = 0
+    for folder, _dirs, _files in os.walk(root, topdown=False):
+        if not os.listdir(folder) and Path(folder) != root:
+            os.rmdir(folder)
+            removed += 1
+    return removed
+
+
+def restore_run_dirs(root: Path) -> None:
+    """Recreate the empty metrics/params/artifacts folders MLflow's get_run needs (on a copy)."""
+    for meta in root.rglob("meta.yaml"):
+        folder = meta.parent
+        text = meta.read_text(encoding="utf-8", errors="replace")
+        if "run_uuid:" in text or "run_id:" in text:
+            for sub in ("metrics", "params", "artifacts", "tags"):
+                (folder / sub).mkdir(exist_ok=True)
+
+
+def make_git_like_variant(src: Path, dst: Path, ids: dict) -> None:
+    """A copy of a built mlruns folder with what real committed stores look like."""
+    shutil.copytree(src, dst)
+    remove_empty_dirs(dst)
+    alpha = dst / ids["alpha"]
+    # Old two-field metric lines (MLflow < 1.0 wrote no step).
+    old = alpha / ids["running"] / "metrics" / "old_metric"
+    old.write_text("1500000000000 0.5\n1500000000001 0.25\n")
+    # Artifact locations as Windows and relative paths, as committed from other machines.
+    for run_key, uri in (("parent", "file:///C:/Users/Some%20One/mlruns/1/x/artifacts"),
+                         ("empty", "file:./mlruns/1/y/artifacts")):
+        meta = alpha / ids[run_key] / "meta.yaml"
+        lines = [(f"artifact_uri: {uri}" if ln.startswith("artifact_uri:") else ln)
+                 for ln in meta.read_text().splitlines()]
+        meta.write_text("\n".join(lines) + "\n")
+    # An experiment moved to .trash by old MLflow, its meta.yaml still saying active.
+    gamma = dst / ids["gamma"]
+    (dst / ".trash").mkdir(exist_ok=True)
+    shutil.move(str(gamma), str(dst / ".trash" / ids["gamma"]))
