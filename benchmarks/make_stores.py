@@ -257,10 +257,14 @@ def build_mlruns(root: Path, **params) -> Path:
     base_uri = root.as_uri()
     (root / "0").mkdir()
     created = data.experiment_times[0] - 3_600_000
-    _write(str(root / "0" / "meta.yaml"), _experiment_meta("0", "Default", f"{base_uri}/0", created))
+    _write(
+        str(root / "0" / "meta.yaml"), _experiment_meta("0", "Default", f"{base_uri}/0", created)
+    )
 
     exp_ids = _file_experiment_ids(data)
-    for exp_id, name, created in zip(exp_ids, data.experiment_names, data.experiment_times):
+    for exp_id, name, created in zip(
+        exp_ids, data.experiment_names, data.experiment_times, strict=True
+    ):
         (root / exp_id).mkdir()
         meta = _experiment_meta(exp_id, name, f"{base_uri}/{exp_id}", created)
         _write(str(root / exp_id / "meta.yaml"), meta)
@@ -295,7 +299,10 @@ def build_mlruns(root: Path, **params) -> Path:
         _write(os.path.join(run_dir, "meta.yaml"), _yaml(meta))
         ts = data.timestamps[i].tolist()
         for m, key in enumerate(data.metric_keys):
-            lines = [f"{t} {v} {s}\n" for t, v, s in zip(ts, data.values[i, m].tolist(), steps)]
+            lines = [
+                f"{t} {v} {s}\n"
+                for t, v, s in zip(ts, data.values[i, m].tolist(), steps, strict=True)
+            ]
             _write(os.path.join(run_dir, "metrics", key), "".join(lines))
         for key, value in run.params.items():
             _write(os.path.join(run_dir, "params", key), value)
@@ -326,7 +333,9 @@ def build_sqlite(db_path: Path, **params) -> Path:
 
     exp_rows = [
         (j + 1, name, f"{artifact_root}/{j + 1}", "active", t, t, "default")
-        for j, (name, t) in enumerate(zip(data.experiment_names, data.experiment_times))
+        for j, (name, t) in enumerate(
+            zip(data.experiment_names, data.experiment_times, strict=True)
+        )
     ]
     run_rows, param_rows, tag_rows = [], [], []
     for run in data.runs:
@@ -356,7 +365,7 @@ def build_sqlite(db_path: Path, **params) -> Path:
         for i, run in enumerate(data.runs):
             ts = data.timestamps[i].tolist()
             for m, key in enumerate(data.metric_keys):
-                for s, (t, v) in enumerate(zip(ts, data.values[i, m].tolist())):
+                for s, (t, v) in enumerate(zip(ts, data.values[i, m].tolist(), strict=True)):
                     yield (key, *_sql_value(v), t, run.run_id, s)
 
     def latest_rows():

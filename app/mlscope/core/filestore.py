@@ -14,6 +14,7 @@ import os
 import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from .table import RUN_STATUSES, RunTable
 TRASH = ".trash"
 NOT_EXPERIMENTS = {TRASH, "models"}
 NOT_RUNS = {"tags", "datasets", "traces", "models"}
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 # -- meta.yaml ---------------------------------------------------------------------------------
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
@@ -141,6 +142,16 @@ def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
 
 
 # -- one run ------------------------------------------------------------------------------------
+def clean_name(name: str, path: str, problems: list) -> str:
+    """A file name as text: names that are not UTF-8 are shown with replacement characters."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        problems.append((path, "name is not UTF-8; shown with replacement characters"))
+        return os.fsencode(name).decode("utf-8", errors="replace")
+
+
 def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tuple[str, str]]:
     """(key, path) of every file under folder; nested folders make keys with '/'."""
     out = []
@@ -153,10 +164,11 @@ def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tup
         return out
     for entry in entries:
         try:
+            name = clean_name(entry.name, entry.path, problems)
             if entry.is_dir():
-                out.extend(_walk_files(entry.path, prefix + entry.name + "/", sig, problems))
+                out.extend(_walk_files(entry.path, prefix + name + "/", sig, problems))
             else:
-                out.append((prefix + entry.name, entry.path))
+                out.append((prefix + name, entry.path))
                 sig.append((entry.name, *_stat_sig(entry.stat())))
         except OSError as exc:
             problems.append((entry.path, f"cannot read: {exc.strerror or exc}"))
@@ -176,38 +188,74 @@ def _text(path: str, problems: list) -> str | None:
         return data.decode("utf-8", errors="replace")
 
 
-def read_run(run_dir: str, experiment_id: str):
-    """Everything about one run folder: (info, metrics, params, tags, inputs, problems, sig).
+def survey_run(run_dir: str, list_params: bool = True):
+    """(signature, files, problems) of a run folder, listed and stat'ed before anything is read.
+
+    The signature is a digest of what can change: new metric/tag files change their folder's
+    listing; appended metric files and tags rewritten in place change their own mtime and
+    size; meta.yaml changes with the status; params are written once. It is None when the
+    folder cannot be fully listed (such a run is never served from the cache). ``files`` maps
+    metrics/params/tags/inputs to their (key, path) lists, nested folders making keys with '/'.
+    """
+    sig: list = []
+    problems: list = []
+    files: dict[str, list] = {}
+    try:
+        sig.append(_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml"))))
+        sig.append(_stat_sig(os.stat(run_dir)))
+    except OSError:
+        return None, files, problems
+    for sub in ("metrics", "params", "tags", "inputs"):
+        folder = os.path.join(run_dir, sub)
+        try:
+            sig.append((sub, _stat_sig(os.stat(folder))))
+        except FileNotFoundError:
+            files[sub] = []  # git drops empty folders: a run without metrics/ is still a run
+            continue
+        except OSError as exc:
+            problems.append((folder, f"cannot read: {exc.strerror or exc}"))
+            files[sub] = []
+            continue
+        if sub != "params":
+            files[sub] = _walk_files(folder, "", sig, problems)
+        elif list_params:
+            files[sub] = _walk_files(folder, "", [], problems)
+    if problems:
+        return None, files, problems
+    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest(), files, problems
+
+
+def read_run(run_dir: str, experiment_id: str, survey=None):
+    """Everything about one run folder: (info, metrics, params, tags, inputs, problems).
 
     Returns None for a folder without meta.yaml (an artifact folder, not a run), and a
     record with ``info=None`` and the reason in ``problems`` for a run that cannot be read.
     """
-    problems: list[tuple[str, str]] = []
+    _sig, files, problems = survey or survey_run(run_dir)
+    problems = list(problems)
     meta_path = os.path.join(run_dir, "meta.yaml")
     try:
-        st = os.stat(meta_path)
         data = _read_bytes(meta_path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")], None)
-    sig = [("meta.yaml", *_stat_sig(st))]
+        return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")])
     try:
         meta = parse_meta(data)
         if not isinstance(meta, dict):
             raise ValueError("it is empty" if not data.strip() else "it is not a key: value map")
     except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")], None)
+        return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")])
     run_id = meta.get("run_id") or meta.get("run_uuid")
     if not run_id:
-        return (None, [], [], [], [], [(meta_path, "run metadata has no run_id")], None)
+        return (None, [], [], [], [], [(meta_path, "run metadata has no run_id")])
     run_id = str(run_id)
     meta_exp = meta.get("experiment_id")
     if meta_exp is not None and str(meta_exp) != experiment_id:
         problems.append((run_dir, f"meta.yaml says experiment {meta_exp}, but the run is in "
                                   f"experiment {experiment_id}'s folder; MLflow ignores it too"))
-        return (None, [], [], [], [], problems, None)
+        return (None, [], [], [], [], problems)
     status = meta.get("status", 1)
     status = RUN_STATUSES.get(status, str(status)) if isinstance(status, int) else str(status)
 
@@ -220,7 +268,7 @@ def read_run(run_dir: str, experiment_id: str):
             meta.get("user_id"), meta.get("lifecycle_stage") or "active")
 
     metrics = []
-    for key, path in _walk_files(os.path.join(run_dir, "metrics"), "", sig, problems):
+    for key, path in files.get("metrics", []):
         try:
             ts, values, steps, bad = parse_metric_lines(_read_bytes(path))
         except OSError as exc:
@@ -235,37 +283,87 @@ def read_run(run_dir: str, experiment_id: str):
         value, step, t = latest_point(ts, values, steps)
         metrics.append((key, float(value), int(step), int(t)))
     params = []
-    for key, path in _walk_files(os.path.join(run_dir, "params"), "", [], problems):
+    for key, path in files.get("params", []):
         text = _text(path, problems)
         if text is not None:
             params.append((key, text))
     tags = []
-    for key, path in _walk_files(os.path.join(run_dir, "tags"), "", sig, problems):
+    for key, path in files.get("tags", []):
         text = _text(path, problems)
         if text is not None:
             tags.append((key, text))
     inputs = []
-    inputs_dir = os.path.join(run_dir, "inputs")
-    if os.path.isdir(inputs_dir):
-        for key, path in _walk_files(inputs_dir, "", sig, problems):
-            if not key.endswith("meta.yaml"):
-                continue
+    for key, path in files.get("inputs", []):
+        if key.endswith("meta.yaml"):
             try:
                 m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
-                if m.get("source_type") in ("DATASET", 1) or "dataset" in str(m.get("source_type", "")).lower():
-                    ctx = (m.get("tags") or {}).get("mlflow.data.context")
-                    inputs.append((str(m.get("source_id")), ctx))
+                if "dataset" in str(m.get("source_type", "")).lower() or m.get("source_type") == 1:
+                    inputs.append((str(m.get("source_id")), (m.get("tags") or {}).get("mlflow.data.context")))
             except (OSError, yaml.YAMLError, AttributeError) as exc:
                 problems.append((path, f"unreadable input record: {exc}"))
-    try:
-        sig.append(("", *_stat_sig(os.stat(run_dir))))
-    except OSError:
-        pass
-    return (info, metrics, params, tags, inputs, problems, tuple(sig))
+    return (info, metrics, params, tags, inputs, problems)
+
+
+def run_signature(run_dir: str) -> bytes | None:
+    return survey_run(run_dir, list_params=False)[0]
 
 
 def _read_many(jobs: list[tuple[str, str]]):
-    return [read_run(d, e) for d, e in jobs]
+    """(signature, record) per (run folder, experiment id); the signature first, so a run
+    that changes while it is read looks changed next time."""
+    out = []
+    for d, e in jobs:
+        survey = survey_run(d)
+        out.append((survey[0], read_run(d, e, survey)))
+    return out
+
+
+def _signatures(run_dirs: list[str]):
+    return [run_signature(d) for d in run_dirs]
+
+
+# -- parallel reading -------------------------------------------------------------------------------
+PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
+BATCH = 250
+_POOL: list = []
+
+
+def _pool() -> ProcessPoolExecutor | None:
+    """One pool of reader processes for the whole session (forkserver: safe beside Qt threads)."""
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2:
+        return None
+    if not _POOL:
+        import multiprocessing
+
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__])
+        else:
+            ctx = multiprocessing.get_context("spawn")
+        _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+    return _POOL[0]
+
+
+def _run_parallel(fn, items: list, progress, cancel, root) -> list:
+    """fn over items in batches, in worker processes when there are many; in order."""
+    if not items:
+        return []
+    batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+    pool = _pool() if len(items) >= PARALLEL_MIN else None
+    results = pool.map(fn, batches) if pool is not None else map(fn, batches)
+    out: list = []
+    try:
+        for batch_result in results:
+            out.extend(batch_result)
+            if progress:
+                progress(len(out))
+            if cancel and cancel():
+                raise Cancelled(f"Loading {root} was cancelled.")
+    except BrokenProcessPool:
+        _POOL.clear()
+        return [r for batch in batches for r in fn(batch)]
+    return out
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -274,7 +372,6 @@ class FileStore(Store):
     cache folder keyed by each run's file signatures, so reopening reads only what changed."""
 
     kind = "file"
-    PARALLEL_MIN_RUNS = 1500
 
     def __init__(self, root, cache: bool = True):
         root = Path(root)
@@ -377,111 +474,112 @@ class FileStore(Store):
         return cache_dir() / "runs" / f"{digest}.pkl"
 
     def _load_cache(self) -> dict:
+        """experiment id -> {"sigs": {run_dir: digest}, "table": RunTable,
+        "problems": {run_dir: [...]}, "run_ids": {run_dir: run_id}}."""
         if not self.use_cache:
             return {}
         try:
             with open(self._cache_file(), "rb") as fh:
                 data = pickle.load(fh)
             if data.get("version") == CACHE_VERSION and data.get("root") == str(self.root):
-                return data["runs"]
+                return data["experiments"]
         except Exception:  # a missing, old or damaged cache is just a cold start
             pass
         return {}
 
-    def _save_cache(self, runs: dict) -> None:
-        if not self.use_cache:
-            return
+    def _save_cache(self, experiments: dict) -> None:
         path = self._cache_file()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "runs": runs}, fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "experiments": experiments},
+                            fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except OSError:
             pass  # a cache we cannot write only costs speed
 
     def _load(self, exp_ids: list[str], progress=None, cancel=None) -> None:
-        jobs = [job for e in exp_ids for job in self._run_jobs(e)]
-        total = len(jobs)
-        cached = self._load_cache()
-        records: dict[str, tuple] = {}
-        fresh: list[tuple[str, str]] = []
-        for run_dir, exp_id in jobs:
-            hit = cached.get(run_dir)
-            if hit is not None and hit[6] is not None and _sig_unchanged(run_dir, hit[6]):
-                records[run_dir] = hit
+        """Read these experiments' runs: cached tables where no run folder changed, the changed
+        and new runs from disk (in parallel when there are many)."""
+        jobs = {e: self._run_jobs(e) for e in exp_ids}
+        total = sum(len(j) for j in jobs.values())
+        cache = self._load_cache()
+        # 1. Which cached runs are unchanged (one stat pass; the warm path).
+        known = [d for e in exp_ids if e in cache for d, _ in jobs[e] if d in cache[e]["sigs"]]
+        now = dict(zip(known, _run_parallel(_signatures, known, self._progress(progress, total, 0.5), cancel,
+                                            self.root), strict=True))
+        unchanged = {d for d in known if now[d] is not None}
+        fresh = []
+        for e in exp_ids:
+            sigs = cache.get(e, {}).get("sigs", {})
+            for d, _ in jobs[e]:
+                if not (d in unchanged and now[d] == sigs.get(d)):
+                    unchanged.discard(d)
+                    fresh.append((d, e))
+        # 2. Read what changed.
+        done = len(known) // 2
+        read = dict(zip([d for d, _ in fresh],
+                        _run_parallel(_read_many, fresh, self._progress(progress, total, 1.0, done), cancel,
+                                      self.root), strict=True))
+        # 3. Tables: cached rows of unchanged runs + rows of the runs just read.
+        changed = False
+        for e in exp_ids:
+            entry = cache.get(e) or {"sigs": {}, "table": RunTable(), "problems": {}, "run_ids": {}}
+            dirs = [d for d, _ in jobs[e]]
+            mine = [d for d in dirs if d in read]
+            if not mine and set(dirs) == set(entry["sigs"]):
+                table = entry["table"]
             else:
-                fresh.append((run_dir, exp_id))
-        done = len(records)
+                changed = True
+                keep = [d for d in dirs if d in unchanged]
+                base = entry["table"].subset([entry["run_ids"][d] for d in keep if d in entry["run_ids"]])
+                records = [(d, read[d][1]) for d in mine if read[d][1] is not None]
+                new = [rec for _, rec in records if rec[0] is not None]
+                table = RunTable.concat([base, _table(new, self._datasets(e, new))])
+                entry = {
+                    "sigs": {**{d: entry["sigs"][d] for d in keep},
+                             **{d: read[d][0] for d in mine if read[d][0] is not None}},
+                    "table": table,
+                    "problems": {**{d: entry["problems"].get(d, []) for d in keep},
+                                 **{d: rec[5] for d, rec in records}},
+                    "run_ids": {**{d: entry["run_ids"][d] for d in keep if d in entry["run_ids"]},
+                                **{d: rec[0][0] for d, rec in records if rec[0] is not None}},
+                }
+                # A run whose signature could not be taken is never served from the cache.
+                entry["sigs"] = {d: sig for d, sig in entry["sigs"].items() if d in entry["run_ids"]}
+                cache[e] = entry
+            for d in dirs:
+                for where, msg in entry["problems"].get(d, []):
+                    self.problem(where, msg)
+            self._run_dirs.update({run_id: d for d, run_id in entry["run_ids"].items()})
+            self._tables[e] = table
+        if changed and self.use_cache:
+            self._save_cache(cache)
         if progress:
-            progress(done, total)
-        for run_dir, rec in self._read(fresh, progress, cancel, done, total):
-            records[run_dir] = rec
-        if fresh and self.use_cache:
-            keep = {k: v for k, v in cached.items() if k not in records and os.path.isdir(k)}
-            keep.update({k: v for k, v in records.items() if v is not None and v[0] is not None})
-            self._save_cache(keep)
-        by_exp: dict[str, list] = {e: [] for e in exp_ids}
-        for run_dir, exp_id in jobs:
-            rec = records.get(run_dir)
-            if rec is None:
-                continue
-            for where, msg in rec[5]:
-                self.problem(where, msg)
-            if rec[0] is not None:
-                by_exp[exp_id].append(rec)
-                self._run_dirs[rec[0][0]] = run_dir
-        datasets = self._datasets(exp_ids, by_exp)
-        for exp_id in exp_ids:
-            self._tables[exp_id] = _table(by_exp[exp_id], datasets.get(exp_id))
+            progress(total, total)
 
-    def _read(self, jobs, progress, cancel, done, total):
-        if not jobs:
-            return
-        chunk = 200
-        batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
-        workers = min(os.cpu_count() or 1, 4)
-        if len(jobs) < self.PARALLEL_MIN_RUNS or workers < 2:
-            results = map(_read_many, batches)
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            results = pool.map(_read_many, batches)
-        try:
-            for batch, recs in zip(batches, results, strict=False):
-                for (run_dir, _), rec in zip(batch, recs, strict=False):
-                    yield run_dir, rec
-                done += len(batch)
-                if progress:
-                    progress(done, total)
-                if cancel and cancel():
-                    raise Cancelled(f"Loading {self.root} was cancelled.")
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+    @staticmethod
+    def _progress(progress, total, share, start=0):
+        if progress is None:
+            return None
+        return lambda n: progress(min(total, start + int(n * share)), total)
 
-    def _datasets(self, exp_ids, by_exp) -> dict[str, pd.DataFrame]:
-        out = {}
-        for exp_id in exp_ids:
-            uses = [(rec[0][0], ds_id, ctx) for rec in by_exp[exp_id] for ds_id, ctx in rec[4]]
-            if not uses:
-                continue
-            known = {}
-            for ds_id in {u[1] for u in uses}:
-                path = self._exp_dirs[exp_id] / "datasets" / ds_id / "meta.yaml"
-                try:
-                    m = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
-                    known[ds_id] = m
-                except (OSError, yaml.YAMLError) as exc:
-                    self.problem(path, f"unreadable dataset record: {exc}")
-            rows = [(run_id, known[d].get("name"), known[d].get("digest"), ctx,
-                     known[d].get("source_type"), known[d].get("source"))
-                    for run_id, d, ctx in uses if d in known]
-            out[exp_id] = pd.DataFrame(rows, columns=["run_id", "name", "digest", "context",
-                                                      "source_type", "source"])
-        return out
+    def _datasets(self, exp_id: str, records: list) -> pd.DataFrame | None:
+        """The datasets these runs used, from the experiment's datasets/ folder."""
+        uses = [(rec[0][0], ds_id, ctx) for rec in records for ds_id, ctx in rec[4]]
+        if not uses:
+            return None
+        known = {}
+        for ds_id in {u[1] for u in uses}:
+            path = self._exp_dirs[exp_id] / "datasets" / ds_id / "meta.yaml"
+            try:
+                known[ds_id] = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
+            except (OSError, yaml.YAMLError) as exc:
+                self.problem(path, f"unreadable dataset record: {exc}")
+        rows = [(run_id, known[d].get("name"), known[d].get("digest"), ctx, known[d].get("source_type"),
+                 known[d].get("source")) for run_id, d, ctx in uses if d in known]
+        return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
 
     def run_inputs(self, run_id: str) -> list[dict]:
         table = self._run_table(None)
@@ -495,20 +593,40 @@ class FileStore(Store):
         d = self._run_dirs.get(run_id)
         return Path(d) if d else None
 
+    def _find_run_dirs(self, run_ids) -> dict[str, str]:
+        """run id -> folder, without reading the runs (a history request needs no run table)."""
+        self._experiments_all()
+        found = {r: self._run_dirs[r] for r in run_ids if r in self._run_dirs}
+        for run_id in run_ids:
+            if run_id in found:
+                continue
+            for folder in self._exp_dirs.values():
+                candidate = os.path.join(folder, run_id)
+                if os.path.isfile(os.path.join(candidate, "meta.yaml")):
+                    found[run_id] = candidate
+                    break
+        return found
+
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
-        self._run_table(None)
+        run_ids = list(dict.fromkeys(run_ids))
+        dirs = self._find_run_dirs(run_ids)
         parts_run, parts_key, parts_t, parts_v, parts_s = [], [], [], [], []
         wanted = None if keys is None else set(keys)
-        for run_id in dict.fromkeys(run_ids):
-            run_dir = self._run_dirs.get(run_id)
+        for run_id in run_ids:
+            run_dir = dirs.get(run_id)
             if run_dir is None:
                 continue
             problems: list = []
-            for key, path in _walk_files(os.path.join(run_dir, "metrics"), "", [], problems):
-                if wanted is not None and key not in wanted:
-                    continue
+            if wanted is not None:
+                # One file per key (nested keys are nested paths): no need to list the folder.
+                files = [(k, os.path.join(run_dir, "metrics", *k.split("/"))) for k in wanted]
+            else:
+                files = _walk_files(os.path.join(run_dir, "metrics"), "", [], problems)
+            for key, path in files:
                 try:
                     ts, values, steps, _bad = parse_metric_lines(_read_bytes(path))
+                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    continue  # this run never logged that metric
                 except OSError as exc:
                     problems.append((path, f"cannot read: {exc.strerror or exc}"))
                     continue
@@ -535,29 +653,6 @@ class FileStore(Store):
         from .registry import file_model_versions
 
         return file_model_versions(self, name)
-
-
-def _sig_unchanged(run_dir: str, sig: tuple) -> bool:
-    """True when the run folder's files are as they were when cached.
-
-    New metric/tag files change their folder's listing; appended or rewritten ones change
-    their own mtime and size; meta.yaml changes on status updates.
-    """
-    current: list = []
-    try:
-        current.append(("meta.yaml", *_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml")))))
-    except OSError:
-        return False
-    problems: list = []
-    _walk_files(os.path.join(run_dir, "metrics"), "", current, problems)
-    _walk_files(os.path.join(run_dir, "tags"), "", current, problems)
-    if os.path.isdir(os.path.join(run_dir, "inputs")):
-        _walk_files(os.path.join(run_dir, "inputs"), "", current, problems)
-    try:
-        current.append(("", *_stat_sig(os.stat(run_dir))))
-    except OSError:
-        return False
-    return not problems and tuple(current) == sig
 
 
 def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:

@@ -182,6 +182,9 @@ def drawable(x, y, log_x: bool = False, log_y: bool = False) -> Curve:
     nonfinite = int(np.count_nonzero(~np.isfinite(y)))
     nonpositive = int(np.count_nonzero(finite & ~keep))
     source = np.flatnonzero(keep)
+    if source.size > 1 and np.any(np.diff(x[source]) < 0):
+        # Time axes of a run whose clock went back: draw in x order, never backwards.
+        source = source[np.argsort(x[source], kind="stable")]
     xs, ys = x[source], y[source]
     if log_x:
         xs = np.log10(xs)
@@ -189,7 +192,7 @@ def drawable(x, y, log_x: bool = False, log_y: bool = False) -> Curve:
         ys = np.log10(ys)
     breaks = np.zeros(source.size, dtype=bool)
     if source.size > 1:
-        breaks[:-1] = np.diff(source) > 1
+        breaks[:-1] = np.diff(source) != 1
     return Curve(xs, ys, breaks, source, nonfinite, nonpositive)
 
 

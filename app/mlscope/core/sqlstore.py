@@ -25,8 +25,14 @@ from .store import EXPERIMENT_COLUMNS, Store, empty_history, history_frame
 from .table import RunTable, empty_long
 
 SIDECARS = ("-wal", "-journal", "-shm")
+USED_TABLES = {
+    "alembic_version", "experiments", "experiment_tags", "runs", "latest_metrics", "metrics", "params",
+    "tags", "inputs", "input_tags", "datasets", "registered_models", "registered_model_tags",
+    "model_versions", "model_version_tags", "registered_model_aliases",
+}
 SQLITE_BUSY_TIMEOUT_S = 5.0
-IN_CHUNK = 500
+# One query per chunk of run ids: SQLite scans a key's covering index once per query.
+IN_CHUNK = 30000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 
 
 def _sqlite_path(uri: str) -> Path:
@@ -91,7 +97,8 @@ class SqlStore(Store):
         try:
             with self.engine.connect() as conn:
                 insp = sa.inspect(conn)
-                self.columns = {t: {c["name"] for c in insp.get_columns(t)} for t in insp.get_table_names()}
+                self.columns = {t: ({c["name"] for c in insp.get_columns(t)} if t in USED_TABLES else set())
+                                for t in insp.get_table_names()}
                 self.schema_version = None
                 if "alembic_version" in self.columns:
                     row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
@@ -165,9 +172,15 @@ class SqlStore(Store):
             pass
 
     def _query(self, sql: str, params=None) -> list[tuple]:
+        """Plain DB-API rows: SQLAlchemy's Row objects cost more than the query on big tables."""
         try:
-            with self.engine.connect() as conn:
-                return conn.exec_driver_sql(sql, params or ()).fetchall()
+            raw = self.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute(sql, params or ())
+                return cur.fetchall()
+            finally:
+                raw.close()
         except Exception as exc:
             raise _explain(exc, self.display) from exc
 
@@ -259,7 +272,7 @@ class SqlStore(Store):
         rows = self._query(f"SELECT run_uuid, key, value FROM {table}")
         if not rows:
             return empty_long()
-        return pd.DataFrame(rows, columns=["run_id", "key", "value"]).astype(object)
+        return _object_frame(rows, ["run_id", "key", "value"])
 
     def _latest_metrics(self) -> pd.DataFrame:
         nan = self._col("latest_metrics", "is_nan")
@@ -339,8 +352,16 @@ class SqlStore(Store):
         return sql_model_versions(self, name)
 
 
+def _object_frame(rows, names) -> pd.DataFrame:
+    """Rows -> frame of object columns, skipping pandas' (slow) string inference."""
+    grid = np.empty((len(rows), len(names)), dtype=object)
+    if rows:
+        grid[:] = rows
+    return pd.DataFrame({n: pd.Series(grid[:, i], dtype=object, copy=False) for i, n in enumerate(names)})
+
+
 def _metric_frame(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["run_id", "key", "value", "step", "timestamp", "is_nan"])
+    frame = _object_frame(rows, ["run_id", "key", "value", "step", "timestamp", "is_nan"])
     value = pd.to_numeric(frame["value"], errors="coerce").astype("float64").to_numpy()
     is_nan = frame["is_nan"].fillna(False).astype(bool).to_numpy()
     value = np.where(is_nan, np.nan, value)

@@ -90,16 +90,24 @@ def _time_column(ms: np.ndarray) -> pd.Series:
     return pd.Series(values).astype(pd.DataFrame({"t": sample})["t"].dtype)
 
 
-def _pivot(long: pd.DataFrame, run_ids: pd.Index, value: str = "value") -> dict[str, list]:
-    """Long (run_id, key, value) -> {key: [value or None per run in run_ids]}."""
-    if long.empty:
-        return {}
-    wide = long.pivot(index="run_id", columns="key", values=value).reindex(run_ids)
-    out = {}
-    for key in sorted(wide.columns, key=str):
-        col = wide[key]
-        out[key] = col
-    return out
+def _wide(long: pd.DataFrame, run_ids: pd.Index, fill) -> tuple[list, np.ndarray]:
+    """Long (run_id, key, value) -> (sorted keys, 2-D array keys x runs), fast with numpy.
+
+    Only keys that at least one of ``run_ids`` has come back, as MLflow builds columns from
+    the runs it returns.
+    """
+    cols = run_ids.get_indexer(long["run_id"])
+    mine = cols >= 0
+    if not mine.any():
+        return [], np.empty((0, len(run_ids)))
+    codes, keys = pd.factorize(long["key"].to_numpy(dtype=object)[mine], sort=False)
+    order = sorted(range(len(keys)), key=lambda i: str(keys[i]))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    dtype = np.float64 if fill is np.nan else object
+    grid = np.full((len(keys), len(run_ids)), fill, dtype=dtype)
+    grid[rank[codes], cols[mine]] = long["value"].to_numpy(dtype=dtype)[mine]
+    return [keys[i] for i in order], grid
 
 
 def mlflow_frame(table: RunTable, run_ids: list[str], attributes: bool = False) -> pd.DataFrame:
@@ -121,26 +129,14 @@ def mlflow_frame(table: RunTable, run_ids: list[str], attributes: bool = False) 
     data["start_time"] = _time_column(info["start_time"].to_numpy(dtype="float64"))
     data["end_time"] = _time_column(info["end_time"].to_numpy(dtype="float64"))
     idx = pd.Index(run_ids)
-    mine = table.metrics[table.metrics["run_id"].isin(idx)]
-    if not mine.empty:
-        # A metric whose latest value is NaN still makes a column, so presence comes from the
-        # long form, not from the pivoted values.
-        wide = mine.pivot(index="run_id", columns="key", values="value").reindex(idx)
-        for key in sorted(wide.columns, key=str):
-            data["metrics." + key] = wide[key].to_numpy(dtype="float64").tolist()
-    for prefix, long in (("params.", table.params), ("tags.", table.tags)):
-        mine = long[long["run_id"].isin(idx)]
-        if mine.empty:
-            continue
-        wide = mine.pivot(index="run_id", columns="key", values="value").reindex(idx)
-        for key in sorted(wide.columns, key=str):
-            col = wide[key].to_numpy(dtype=object)
-            col[pd.isna(col)] = None
-            data[prefix + key] = col.tolist()
-    frame = pd.DataFrame({k: v for k, v in data.items()})
-    for name in ("start_time", "end_time"):
-        frame[name] = data[name].to_numpy() if data[name].dtype != object else data[name].tolist()
-        frame[name] = frame[name].astype(data[name].dtype)
+    # A metric whose latest value is NaN still makes a column: presence comes from the long
+    # form, not from the values.
+    for prefix, long, fill in (("metrics.", table.metrics, np.nan), ("params.", table.params, None),
+                               ("tags.", table.tags, None)):
+        keys, grid = _wide(long, idx, fill)
+        for key, row in zip(keys, grid, strict=True):
+            data[prefix + key] = row
+    frame = pd.DataFrame(data)
     if attributes:
         for name in EXTRA_COLUMNS:
             frame[name] = info[name].tolist()

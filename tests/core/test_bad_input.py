@@ -1,0 +1,319 @@
+"""Corrupt, odd and hostile input: a typed StoreError naming the place, or one entry in
+store.problems while every other run still loads. Never a crash, never a hang."""
+
+import http.server
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mlscope.core import (
+    AuthError,
+    ServerError,
+    StoreCorrupt,
+    StoreError,
+    StoreLocked,
+    StoreNotFound,
+    open_store,
+)
+from mlscope.core.reststore import RestStore
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+@pytest.fixture
+def mlruns(built, tmp_path):
+    dst = tmp_path / "mlruns"
+    shutil.copytree(built["file"], dst)
+    return dst
+
+
+def run_dir(root, ids, key):
+    return root / ids["alpha"] / ids[key]
+
+
+def n_runs(store):
+    return len(store.runs(view="all"))
+
+
+ALL = 11  # runs in the built store
+
+
+@pytest.mark.parametrize("content", [b"run_id: [unclosed\n  - x: {", b"", b"\x00\xff\xfe binary \x89PNG",
+                                     b"just a line without colon\n", b"- a\n- b\n"])
+def test_bad_run_meta_is_one_problem(mlruns, built, content):
+    meta = run_dir(mlruns, built["ids"], "running") / "meta.yaml"
+    meta.write_bytes(content)
+    store = open_store(mlruns, cache=False)
+    assert n_runs(store) == ALL - 1
+    assert any(str(meta) == p.where for p in store.problems), store.problems
+
+
+def test_bad_experiment_meta_is_a_problem(mlruns, built):
+    meta = mlruns / built["ids"]["alpha"] / "meta.yaml"
+    meta.write_bytes(b"name: [oops\n")
+    store = open_store(mlruns, cache=False)
+    assert built["ids"]["alpha"] not in set(store.experiments("all")["experiment_id"])
+    assert any(str(meta) == p.where for p in store.problems)
+    assert n_runs(store) == 2  # beta's and gamma's runs still load
+
+
+@pytest.mark.parametrize("lines,expected", [
+    (b"1700000000000 0.5 0\n1700000000001 abc 1\n17000 0.25 2\n", [0.5, 0.25]),
+    (b"1700000000000 0.5 0\n1700000000001 0.7", [0.5, 0.7]),       # no final newline
+    (b"1700000000000 0.5 0\n170000000", [0.5]),                       # truncated mid-line
+    (b"\x00\x01\x02garbage\xff\n1 2 3\n", [2.0]),
+])
+def test_bad_metric_lines_are_skipped_and_reported(mlruns, built, lines, expected):
+    path = run_dir(mlruns, built["ids"], "running") / "metrics" / "rmse"
+    path.write_bytes(lines)
+    store = open_store(mlruns, cache=False)
+    hist = store.metric_history([built["ids"]["running"]], ["rmse"])
+    assert hist["value"].tolist() == expected
+    assert n_runs(store) == ALL
+    if len(expected) < lines.count(b"\n") + 1:
+        assert any(str(path) == p.where for p in store.problems)
+
+
+def test_empty_metric_file_and_non_utf8_values(mlruns, built):
+    rd = run_dir(mlruns, built["ids"], "running")
+    (rd / "metrics" / "empty").write_bytes(b"")
+    (rd / "params" / "binary").write_bytes(b"\xff\xfe\x00junk")
+    (rd / "tags" / os.fsdecode(b"caf\xe9")).write_bytes(b"latin-1 name")
+    store = open_store(mlruns, cache=False)
+    runs = store.runs(view="all")
+    row = runs[runs["run_id"] == built["ids"]["running"]].iloc[0]
+    assert "\ufffd" in row["params.binary"]
+    assert "metrics.empty" not in runs.columns
+    wheres = {p.where for p in store.problems}
+    assert str(rd / "metrics" / "empty") in wheres and str(rd / "params" / "binary") in wheres
+
+
+def test_missing_folders(tmp_path, mlruns, built):
+    with pytest.raises(StoreNotFound) as err:
+        open_store(tmp_path / "nope")
+    assert str(tmp_path / "nope") in str(err.value)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(StoreNotFound):
+        open_store(empty)
+    # A run folder whose metrics folder vanished between listing and reading.
+    shutil.rmtree(run_dir(mlruns, built["ids"], "running") / "metrics")
+    assert n_runs(open_store(mlruns, cache=False)) == ALL
+
+
+def unprivileged(cmd):
+    """Run cmd as root without the capabilities that let root read anything (setpriv)."""
+    if os.name != "posix" or not shutil.which("setpriv"):
+        pytest.skip("needs setpriv")
+    if os.geteuid() == 0:
+        return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    return cmd
+
+
+def test_permission_denied_names_the_path(mlruns, built, tmp_path):
+    """One unreadable run folder is one problem; an unreadable store is a StorePermission."""
+    locked = run_dir(mlruns, built["ids"], "running")
+    os.chmod(locked, 0o000)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from mlscope.core import open_store;"
+        "s = open_store(sys.argv[2], cache=False); print(len(s.runs(view='all')));"
+        "print(any(sys.argv[3] in p.where for p in s.problems))"
+    )
+    env = {**os.environ, "MLSCOPE_CACHE_DIR": str(tmp_path / "cache")}
+    try:
+        result = subprocess.run(unprivileged([sys.executable, "-c", code, str(APP), str(mlruns), str(locked)]),
+                                capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        os.chmod(locked, 0o755)
+    assert result.returncode == 0, result.stderr
+    count, named = result.stdout.split()
+    assert int(count) == ALL - 1 and named == "True"
+    os.chmod(mlruns, 0o000)
+    code2 = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from mlscope.core import open_store, StoreError\n"
+        "try:\n open_store(sys.argv[2])\nexcept StoreError as e:\n print(type(e).__name__, e)"
+    )
+    try:
+        result = subprocess.run(unprivileged([sys.executable, "-c", code2, str(APP), str(mlruns)]),
+                                capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        os.chmod(mlruns, 0o755)
+    assert result.stdout.startswith("StorePermission") and str(mlruns) in result.stdout, result
+
+
+def test_run_written_while_read(mlruns, built):
+    """A training process appends metrics and rewrites meta.yaml while mlscope reads."""
+    rd = run_dir(mlruns, built["ids"], "running")
+    meta = (rd / "meta.yaml").read_bytes()
+    stop = threading.Event()
+
+    def writer():
+        step = 100
+        while not stop.is_set():
+            with open(rd / "metrics" / "live", "ab") as fh:
+                fh.write(f"{1700000000000 + step} {step * 0.5} {step}\n".encode())
+                fh.write(b"17000000")  # a half-written line, completed next turn
+                fh.flush()
+                fh.write(f"00000 {step} {step}\n".encode())
+            with open(rd / "meta.yaml", "wb") as fh:  # MLflow rewrites in place: truncate, write
+                fh.write(meta[: len(meta) // 2])
+                fh.flush()
+                fh.write(meta[len(meta) // 2:])
+            step += 1
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    try:
+        counts = []
+        for _ in range(15):
+            store = open_store(mlruns, cache=False)
+            counts.append(n_runs(store))
+            store.metric_history([built["ids"]["running"]], ["live"])
+    finally:
+        stop.set()
+        t.join()
+    assert min(counts) >= ALL - 1 and max(counts) == ALL
+
+
+def test_sqlite_locked_by_a_writer(built, tmp_path):
+    db = tmp_path / "mlflow.db"
+    shutil.copy(built["sqlite"], db)
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreLocked) as err:
+            open_store(db)
+        assert time.monotonic() - started < 30
+        assert str(db) in str(err.value)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert len(open_store(db).runs(view="all")) == ALL
+
+
+def test_sqlite_in_wal_mode_with_live_wal_reads_from_a_snapshot(built, tmp_path):
+    db = tmp_path / "mlflow.db"
+    shutil.copy(built["sqlite"], db)
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE runs SET name = 'renamed-in-wal' WHERE run_uuid = ?", (built["sql_ids"]["running"],))
+    writer.commit()  # the change lives only in mlflow.db-wal now
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    store = open_store(db)
+    runs = store.runs(view="all", attributes=True)
+    assert "renamed-in-wal" in set(runs["run_name"])
+    store.close()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
+    writer.close()
+
+
+def test_not_a_database(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(os.urandom(4096))
+    with pytest.raises(StoreError) as err:
+        open_store(junk)
+    assert str(junk) in str(err.value)
+    fake = tmp_path / "fake.db"
+    fake.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
+    with pytest.raises(StoreCorrupt) as err:
+        open_store(fake)
+    assert str(fake) in str(err.value)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE notes (x)").connection.commit()
+    with pytest.raises(StoreCorrupt) as err:
+        open_store(other)
+    assert "not an MLflow tracking database" in str(err.value)
+
+
+def test_old_schema_is_read_as_is_and_says_upgrade_is_needed_for_writes():
+    from conftest import CORPUS
+
+    db = CORPUS / "MadanManav__MLFlow_tutorial_with_hyperopt" / "mlruns.db"
+    if not db.exists():
+        pytest.skip("corpus not present")
+    store = open_store(db)
+    assert len(store.runs(view="all")) == 100
+    assert "mlflow db upgrade" in store.read_only_note
+
+
+# -- tracking servers that misbehave -------------------------------------------------------------
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def fake_server():
+    """A tiny HTTP server on 127.0.0.1 answering every request as told."""
+    behaviour = {"status": 200, "body": b"{}", "delay": 0.0, "type": "application/json"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            time.sleep(behaviour["delay"])
+            self.send_response(behaviour["status"])
+            self.send_header("Content-Type", behaviour["type"])
+            self.send_header("Content-Length", str(len(behaviour["body"])))
+            self.end_headers()
+            try:
+                self.wfile.write(behaviour["body"])
+            except OSError:
+                pass
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", behaviour
+    server.shutdown()
+    server.server_close()
+
+
+def test_server_down():
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(ServerError) as err:
+        open_store(url)
+    assert url in str(err.value) and time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("status,error", [(401, AuthError), (403, AuthError), (500, ServerError),
+                                          (404, ServerError)])
+def test_server_errors(fake_server, status, error):
+    url, behaviour = fake_server
+    behaviour.update(status=status, body=b'{"error_code": "INTERNAL_ERROR", "message": "boom"}')
+    with pytest.raises(error) as err:
+        open_store(url)
+    assert url in str(err.value) and str(status) in str(err.value)
+
+
+def test_server_too_slow(fake_server):
+    url, behaviour = fake_server
+    behaviour["delay"] = 3.0
+    started = time.monotonic()
+    with pytest.raises(ServerError) as err:
+        RestStore(url, timeout=0.5)
+    assert "did not answer" in str(err.value) and time.monotonic() - started < 3
+
+
+def test_not_an_mlflow_server(fake_server):
+    url, behaviour = fake_server
+    behaviour.update(body=b"<html>hello</html>", type="text/html")
+    with pytest.raises(ServerError) as err:
+        open_store(url)
+    assert "did not answer like an MLflow tracking server" in str(err.value)
