@@ -1,0 +1,126 @@
+"""A real `mlflow server` on 127.0.0.1 over SQLite: mlscope's REST reader equals MLflow's client."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import mlflow
+import pandas as pd
+import pytest
+import requests
+from mlflow.entities import ViewType
+from mlflow.tracking import MlflowClient
+
+from mlflow_stores import FILTERS, ORDERS, build
+from mlscope.core import FilterError, open_store
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+           "--backend-store-uri", f"sqlite:///{base / 'mlflow.db'}",
+           "--default-artifact-root", str(base / "artifacts"), "--workers", "1"]
+    log = open(base / "server.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=base)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("mlflow server exited: " + (base / "server.log").read_text()[-2000:])
+        try:
+            if requests.get(url + "/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start: " + (base / "server.log").read_text()[-2000:])
+    ids = build(url)
+    yield url, ids
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def reference(url, filter_string="", order_by=None, view=ViewType.ALL):
+    mlflow.set_tracking_uri(url)
+    ids = [e.experiment_id for e in MlflowClient(url).search_experiments(view_type=ViewType.ALL)]
+    return mlflow.search_runs(ids, filter_string, view, order_by=order_by)
+
+
+def same(ours, ref):
+    assert set(ours.columns) == set(ref.columns)
+    cols = sorted(ref.columns)
+    pd.testing.assert_frame_equal(ours[cols], ref[cols])
+
+
+@pytest.mark.parametrize("filter_string", FILTERS)
+def test_runs_equal_mlflow(server, filter_string):
+    url, _ = server
+    same(open_store(url).runs(filter_string=filter_string, view="all"), reference(url, filter_string))
+
+
+@pytest.mark.parametrize("order_by", ORDERS, ids=str)
+def test_order_equals_mlflow(server, order_by):
+    url, _ = server
+    same(open_store(url).runs(order_by=order_by, view="all"), reference(url, order_by=order_by))
+
+
+def test_views_and_experiments(server):
+    url, ids = server
+    store = open_store(url)
+    for view, vt in (("active", ViewType.ACTIVE_ONLY), ("deleted", ViewType.DELETED_ONLY)):
+        same(store.runs(view=view), reference(url, view=vt))
+        ref = MlflowClient(url).search_experiments(view_type=vt)
+        assert sorted(store.experiments(view)["experiment_id"]) == sorted(e.experiment_id for e in ref)
+
+
+def test_metric_history_equals_mlflow(server):
+    url, _ = server
+    store = open_store(url)
+    runs = store.runs(view="all")
+    keys = sorted(c[8:] for c in runs.columns if c.startswith("metrics."))
+    ours = store.metric_history(list(runs["run_id"]), keys)
+    client = MlflowClient(url)
+    expected = [(r, k, m.step, m.timestamp, m.value) for r in runs["run_id"] for k in keys
+                for m in client.get_metric_history(r, k)]
+    order = ["run_id", "key", "step", "timestamp", "value"]
+    ref = pd.DataFrame(expected, columns=order).astype(ours.dtypes.to_dict())
+    assert len(ref) > 1000
+    pd.testing.assert_frame_equal(ours.sort_values(order).reset_index(drop=True),
+                                  ref.sort_values(order).reset_index(drop=True))
+
+
+def test_bad_filter_gives_the_servers_message(server):
+    url, _ = server
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(FilterError) as err:
+        open_store(url).runs(filter_string="params.model = lasso")
+    with pytest.raises(MlflowException) as ref:
+        reference(url, "params.model = lasso")
+    assert ref.value.message.endswith(str(err.value))  # MLflow prefixes the error code
+
+
+def test_auth_env_vars_are_sent(server, monkeypatch):
+    """MLflow's auth variables reach the server (this one ignores them and still answers)."""
+    url, _ = server
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ann")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "secret")
+    store = open_store(url)
+    assert store.session.auth == ("ann", "secret")
+    assert len(store.runs(view="all")) == 11
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok")
+    assert open_store(url).session.headers["Authorization"] == "Bearer tok"
