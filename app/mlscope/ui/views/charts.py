@@ -1,0 +1,743 @@
+"""The chart panel: metric curves of the selected runs, fast and honest at any size.
+
+The panel never reads a store. The main window hands it frames (``set_runs``,
+``set_history``, ``append_history``, ``set_params``) and answers ``requestHistory`` when
+the user asks for metrics it has not got yet. All the maths lives in
+:mod:`mlscope.core.series`; one plot and its drawing in :mod:`.charts_plot`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QDoubleValidator, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlscope.core.series import (
+    PALETTE,
+    ColorBook,
+    aggregate,
+    drawable,
+    ema,
+    group_runs,
+    split_history,
+    x_values,
+)
+
+from .charts_plot import Band, MetricChart, Trace
+
+_BOOK = ColorBook()
+
+# Overlaid metrics share a run's colour and differ by line style.
+METRIC_STYLES = (
+    Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+    Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine,
+)
+DEFAULT_CHECKED = 12  # metrics shown at first; more is one click in the picker
+ROW_HEIGHT = 250      # a chart never gets shorter than this: the grid scrolls instead
+IN_PLOT_LEGEND = 10   # beyond this many entries the sidebar legend is the readable one
+
+
+def run_color(run_id: str) -> QColor:
+    """The colour of a run everywhere in mlscope (table, charts, compare view)."""
+    return QColor(_BOOK.color(run_id))
+
+
+def set_run_color(run_id: str, color) -> None:
+    """Pins a run's colour (for instance one the user picked) for every view."""
+    _BOOK.set(run_id, QColor(color).name())
+
+
+@dataclass
+class _Series:
+    step: np.ndarray
+    timestamp: np.ndarray
+    value: np.ndarray
+
+
+class ChartPanel(QWidget):
+    """Metric charts for the selected runs: grid or overlay, smoothing, grouping, export.
+
+    Wiring: ``set_params(runs_frame)`` when the run table loads (gives metric names,
+    params/tags to group by and run start times); ``set_runs(ids, names)`` on selection;
+    answer ``requestHistory(run_ids, keys)`` (``keys == []``: every metric) with
+    ``set_history(store.metric_history(run_ids, keys or None), run_ids, keys or None)``
+    from a worker; for RUNNING runs poll and call ``append_history(new_rows)``.
+    """
+
+    requestHistory = Signal(list, list)  # noqa: N815 - Qt signal naming
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._run_ids: list[str] = []
+        self._names: dict[str, str] = {}
+        self._data: dict[tuple[str, str], _Series] = {}
+        self._loaded: set[tuple[str, str]] = set()
+        self._loaded_all: set[str] = set()
+        self._keys: list[str] = []
+        self._checked: set[str] = set()
+        self._picker_touched = False
+        self._runs_frame: pd.DataFrame | None = None
+        self._start_ms: dict[str, float] = {}
+        self._export: list[tuple] = []
+        self.charts: list[MetricChart] = []
+        self.last_hover: dict | None = None
+        self._build_ui()
+
+    # -- public API ------------------------------------------------------------------------
+    def set_runs(self, run_ids, names: dict | None = None, colors: dict | None = None) -> None:
+        """Shows these runs; forgets the history of runs no longer selected."""
+        self._run_ids = [str(r) for r in dict.fromkeys(run_ids)]
+        self._names = {str(k): str(v) for k, v in (names or {}).items()}
+        for rid, color in (colors or {}).items():
+            set_run_color(str(rid), color)
+        keep = set(self._run_ids)
+        self._data = {k: v for k, v in self._data.items() if k[0] in keep}
+        self._loaded = {k for k in self._loaded if k[0] in keep}
+        self._loaded_all &= keep
+        self._request_missing()
+        self._redraw()
+
+    def set_history(self, frame: pd.DataFrame, run_ids=None, keys=None) -> None:
+        """The complete history of ``run_ids`` x ``keys`` (defaults: what ``frame`` holds).
+
+        ``keys=None`` with explicit ``run_ids`` means every metric of those runs; a run or
+        key with no rows is then known to be empty and is not requested again.
+        """
+        series = list(split_history(frame))
+        if run_ids is None:
+            run_ids = {pair[0] for pair, *_ in series}
+        run_ids = {str(r) for r in run_ids}
+        if keys is None:
+            self._data = {k: v for k, v in self._data.items() if k[0] not in run_ids}
+            self._loaded_all |= run_ids
+        else:
+            pairs = {(r, str(k)) for r in run_ids for k in keys}
+            self._data = {k: v for k, v in self._data.items() if k not in pairs}
+            self._loaded |= pairs
+        for pair, step, ts, value in series:
+            self._data[pair] = _Series(step, ts, value)
+            self._loaded.add(pair)
+        self._refresh()
+
+    def append_history(self, frame: pd.DataFrame) -> None:
+        """New points of running runs; the view stays where the user put it."""
+        for pair, step, ts, value in split_history(frame):
+            old = self._data.get(pair)
+            if old is not None:
+                step = np.concatenate([old.step, step])
+                ts = np.concatenate([old.timestamp, ts])
+                value = np.concatenate([old.value, value])
+                order = np.lexsort((value, ts, step))
+                step, ts, value = step[order], ts[order], value[order]
+                same = (np.diff(step) == 0) & (np.diff(ts) == 0) & (
+                    (np.diff(value) == 0) | (np.isnan(value[1:]) & np.isnan(value[:-1])))
+                keep = np.concatenate([[True], ~same])
+                step, ts, value = step[keep], ts[keep], value[keep]
+            self._data[pair] = _Series(step, ts, value)
+            self._loaded.add(pair)
+        self._refresh()
+
+    def set_params(self, runs: pd.DataFrame | None) -> None:
+        """The runs frame (``store.runs()``): group-by choices, metric names, start times."""
+        self._runs_frame = runs
+        self._start_ms = _start_times(runs)
+        current = self.group_combo.currentData()
+        self.group_combo.blockSignals(True)
+        self.group_combo.clear()
+        self.group_combo.addItem("No grouping", None)
+        if runs is not None:
+            for col in runs.columns:
+                if col.startswith("params.") or (
+                        col.startswith("tags.") and not col.startswith("tags.mlflow.")):
+                    self.group_combo.addItem(col, col)
+        index = self.group_combo.findData(current)
+        self.group_combo.setCurrentIndex(max(index, 0))
+        self.group_combo.blockSignals(False)
+        self._update_group_controls()
+        self._refresh()
+
+    def last_points(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(run_id, key) -> (last step, last timestamp): where a live poll should resume."""
+        return {k: (int(s.step[-1]), int(s.timestamp.max())) for k, s in self._data.items()
+                if s.step.size}
+
+    def set_checked_metrics(self, keys) -> None:
+        """Checks exactly these metrics in the picker (as if the user had)."""
+        wanted = set(keys)
+        self.metric_list.blockSignals(True)
+        for i in range(self.metric_list.count()):
+            item = self.metric_list.item(i)
+            item.setCheckState(Qt.Checked if item.text() in wanted else Qt.Unchecked)
+        self.metric_list.blockSignals(False)
+        self._on_metrics_changed()
+
+    def smoothing(self) -> float:
+        return self.smooth_slider.value() / 1000.0
+
+    def set_ranges(self, x=None, y=None) -> None:
+        """Manual axis ranges in data units (not log10); ``None`` leaves an axis alone."""
+        for chart in self.charts:
+            for axis, span, log in ((0, x, self.logx_check.isChecked()),
+                                    (1, y, self.logy_check.isChecked())):
+                if span is None:
+                    continue
+                lo, hi = span
+                if log:
+                    if lo <= 0 or hi <= 0:
+                        raise ValueError("a log axis needs a range above 0")
+                    lo, hi = math.log10(lo), math.log10(hi)
+                if axis == 0:
+                    chart.vb.setXRange(lo, hi, padding=0)
+                else:
+                    chart.vb.setYRange(lo, hi, padding=0)
+
+    def reset_view(self) -> None:
+        """Every chart back to showing all its data."""
+        for edit in self._range_edits:
+            edit.clear()
+        for chart in self.charts:
+            chart.vb.enableAutoRange(enable=True)
+            chart.vb.autoRange()
+
+    def plotted_frame(self) -> pd.DataFrame:
+        """What the charts show, at full resolution (decimation is for the screen only)."""
+        parts = []
+        for kind, key, who, payload in self._export:
+            if kind == "run":
+                rid, x, s, smoothed = who, payload[0], payload[1], payload[2]
+                part = pd.DataFrame({
+                    "key": key, "run_id": rid, "run_name": self._names.get(rid, rid),
+                    "x": x, "step": s.step, "timestamp": s.timestamp, "value": s.value})
+                if smoothed is not None:
+                    part["smoothed"] = smoothed
+            else:
+                agg, how = payload
+                part = pd.DataFrame({"key": key, "group": who, "x": agg.x, how: agg.center,
+                                     "band_lo": agg.lo, "band_hi": agg.hi, "runs": agg.n})
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=["key", "run_id", "run_name", "x", "step", "timestamp",
+                                         "value"])
+        out = pd.concat(parts, ignore_index=True)
+        return out.rename(columns={"x": {"step": "x_step", "wall": "x_wall_time_s",
+                                         "relative": "x_relative_s"}[self.x_mode()]})
+
+    def export_png(self, path: str) -> None:
+        from pyqtgraph.exporters import ImageExporter
+
+        exporter = ImageExporter(self.canvas.ci)
+        exporter.parameters()["width"] = int(self.canvas.ci.boundingRect().width() * 2)
+        exporter.export(str(path))
+
+    def export_svg(self, path: str) -> None:
+        """Qt's own SVG writer: pyqtgraph 0.14's SVGExporter chokes on the closed paths
+        ("... Z") that Qt 6 writes (pyqtgraph issue #3495)."""
+        from PySide6.QtCore import QRectF
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        size = self.canvas.size()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+        generator.setTitle("mlscope metrics")
+        painter = QPainter(generator)
+        try:
+            self.canvas.render(painter)
+        finally:
+            painter.end()
+
+    def export_csv(self, path: str) -> None:
+        self.plotted_frame().to_csv(path, index=False)
+
+    def x_mode(self) -> str:
+        return self.x_combo.currentData()
+
+    # -- widgets ---------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.metric_search = QLineEdit(placeholderText="Filter metrics…", clearButtonEnabled=True)
+        self.metric_list = QListWidget()
+        self.metric_list.setUniformItemSizes(True)
+        show_all = QPushButton("Check shown")
+        show_none = QPushButton("Uncheck all")
+        show_all.clicked.connect(lambda: self._check_visible(True))
+        show_none.clicked.connect(lambda: self._check_visible(False))
+        self.legend_list = QListWidget()
+        self.legend_list.setSelectionMode(QListWidget.NoSelection)
+        self.legend_list.setUniformItemSizes(True)
+
+        side = QWidget()
+        sv = QVBoxLayout(side)
+        sv.setContentsMargins(0, 0, 4, 0)
+        sv.addWidget(QLabel("<b>Metrics</b>"))
+        sv.addWidget(self.metric_search)
+        sv.addWidget(self.metric_list, 3)
+        buttons = QHBoxLayout()
+        buttons.addWidget(show_all)
+        buttons.addWidget(show_none)
+        sv.addLayout(buttons)
+        sv.addWidget(QLabel("<b>Legend</b>"))
+        sv.addWidget(self.legend_list, 2)
+
+        self.layout_combo = _combo([("Grid: one chart per metric", "grid"),
+                                    ("Overlay: metrics in one chart", "overlay")])
+        self.x_combo = _combo([("Step", "step"), ("Wall time", "wall"),
+                               ("Relative time", "relative")])
+        self.logx_check = QCheckBox("Log X")
+        self.logy_check = QCheckBox("Log Y")
+        self.smooth_slider = QSlider(Qt.Horizontal, minimum=0, maximum=999, value=0)
+        self.smooth_slider.setFixedWidth(120)
+        self.smooth_slider.setToolTip("TensorBoard's debiased exponential moving average")
+        self.smooth_label = QLabel("0.000")
+        self.group_combo = _combo([("No grouping", None)])
+        self.agg_combo = _combo([("Mean", "mean"), ("Median", "median")])
+        self.band_combo = _combo([("Min–max band", "minmax"), ("±1 std band", "std"),
+                                  ("No band", "none")])
+
+        row1 = QHBoxLayout()
+        for w in (self.layout_combo, QLabel("X:"), self.x_combo, self.logx_check,
+                  self.logy_check, QLabel("Smoothing:"), self.smooth_slider, self.smooth_label,
+                  self.group_combo, self.agg_combo, self.band_combo):
+            row1.addWidget(w)
+        row1.addStretch(1)
+
+        self.xmin_edit, self.xmax_edit, self.ymin_edit, self.ymax_edit = self._range_edits = [
+            QLineEdit(placeholderText=p) for p in ("x min", "x max", "y min", "y max")]
+        for edit in self._range_edits:
+            edit.setValidator(QDoubleValidator())
+            edit.setFixedWidth(80)
+            edit.returnPressed.connect(self._apply_range_edits)
+        self.apply_range_button = QPushButton("Apply range")
+        self.reset_button = QPushButton("Reset view")
+        self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
+        menu = QMenu(self.export_button)
+        self.export_png_action = menu.addAction("Chart as PNG…")
+        self.export_svg_action = menu.addAction("Chart as SVG…")
+        self.export_csv_action = menu.addAction("Plotted data as CSV…")
+        self.export_button.setMenu(menu)
+        self.status_label = QLabel()
+        self.status_label.setStyleSheet("color:#6b7280")
+        row2 = QHBoxLayout()
+        for w in (QLabel("Range:"), *self._range_edits, self.apply_range_button,
+                  self.reset_button, self.export_button, self.status_label):
+            row2.addWidget(w)
+        row2.addStretch(1)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground("w")
+        self.canvas.ci.setSpacing(6)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.canvas)
+
+        main = QWidget()
+        mv = QVBoxLayout(main)
+        mv.setContentsMargins(4, 0, 0, 0)
+        mv.addLayout(row1)
+        mv.addLayout(row2)
+        mv.addWidget(self.scroll, 1)
+        splitter = QSplitter()
+        splitter.addWidget(side)
+        splitter.addWidget(main)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 900])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(splitter)
+
+        self._smooth_timer = QTimer(self, singleShot=True, interval=120)
+        self._smooth_timer.timeout.connect(self._redraw)
+
+        self.metric_search.textChanged.connect(self._filter_metrics)
+        self.metric_list.itemChanged.connect(self._on_metrics_changed)
+        for combo in (self.layout_combo, self.x_combo):
+            combo.currentIndexChanged.connect(self._on_axes_changed)
+        self.logx_check.toggled.connect(self._rebuild)
+        self.logy_check.toggled.connect(self._rebuild)
+        self.smooth_slider.valueChanged.connect(self._on_smoothing)
+        self.group_combo.currentIndexChanged.connect(self._on_grouping)
+        self.agg_combo.currentIndexChanged.connect(self._redraw)
+        self.band_combo.currentIndexChanged.connect(self._redraw)
+        self.apply_range_button.clicked.connect(self._apply_range_edits)
+        self.reset_button.clicked.connect(self.reset_view)
+        self.export_png_action.triggered.connect(lambda: self._export_dialog("png"))
+        self.export_svg_action.triggered.connect(lambda: self._export_dialog("svg"))
+        self.export_csv_action.triggered.connect(lambda: self._export_dialog("csv"))
+        self._hover_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30,
+                                           slot=lambda args: self.hover_scene(args[0]))
+        self._update_group_controls()
+        self._rebuild()
+
+    # -- reactions -------------------------------------------------------------------------
+    def _filter_metrics(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.metric_list.count()):
+            item = self.metric_list.item(i)
+            item.setHidden(not all(w in item.text().lower() for w in words))
+
+    def _check_visible(self, state: bool) -> None:
+        self.metric_list.blockSignals(True)
+        for i in range(self.metric_list.count()):
+            item = self.metric_list.item(i)
+            if not state or not item.isHidden():
+                item.setCheckState(Qt.Checked if state else Qt.Unchecked)
+        self.metric_list.blockSignals(False)
+        self._on_metrics_changed()
+
+    def _on_metrics_changed(self, *_):
+        self._picker_touched = True
+        self._checked = {self.metric_list.item(i).text() for i in range(self.metric_list.count())
+                         if self.metric_list.item(i).checkState() == Qt.Checked}
+        self._request_missing()
+        self._rebuild()
+
+    def _on_axes_changed(self, *_):
+        wall = self.x_mode() == "wall"
+        if wall:
+            self.logx_check.setChecked(False)  # log of epoch seconds shows nothing useful
+        self.logx_check.setEnabled(not wall)
+        self._rebuild()
+
+    def _on_smoothing(self, value: int) -> None:
+        self.smooth_label.setText(f"{value / 1000:.3f}")
+        self._smooth_timer.start()
+
+    def _on_grouping(self, *_):
+        self._update_group_controls()
+        self._redraw()
+
+    def _update_group_controls(self) -> None:
+        grouped = self.group_combo.currentData() is not None
+        self.agg_combo.setEnabled(grouped)
+        self.band_combo.setEnabled(grouped)
+
+    def _apply_range_edits(self) -> None:
+        def span(a: QLineEdit, b: QLineEdit, current):
+            if not a.text() and not b.text():
+                return None
+            lo = float(a.text()) if a.text() else current[0]
+            hi = float(b.text()) if b.text() else current[1]
+            return (lo, hi) if lo < hi else None
+
+        if not self.charts:
+            return
+        (x0, x1), (y0, y1) = self.charts[0].vb.viewRange()
+        unlog = lambda v, log: 10 ** v if log else v  # noqa: E731
+        lx, ly = self.logx_check.isChecked(), self.logy_check.isChecked()
+        try:
+            self.set_ranges(
+                span(self.xmin_edit, self.xmax_edit, (unlog(x0, lx), unlog(x1, lx))),
+                span(self.ymin_edit, self.ymax_edit, (unlog(y0, ly), unlog(y1, ly))))
+        except ValueError as exc:
+            self.status_label.setText(str(exc))
+
+    def _export_dialog(self, kind: str) -> None:
+        filters = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
+                   "csv": "CSV table (*.csv)"}
+        path, _ = QFileDialog.getSaveFileName(self, "Export", f"metrics.{kind}", filters[kind])
+        if path:
+            {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
+
+    def hover_scene(self, scene_pos) -> dict | None:
+        """Crosshair and readout on the chart under ``scene_pos``; the point shown, if any."""
+        self.last_hover = None
+        for chart in self.charts:
+            info = chart.hover(scene_pos)
+            if info is not None:
+                self.last_hover = info
+        return self.last_hover
+
+    def leaveEvent(self, event):  # noqa: N802 - Qt's name
+        for chart in self.charts:
+            chart.hide_hover()
+        super().leaveEvent(event)
+
+    # -- data bookkeeping --------------------------------------------------------------------
+    def _update_keys(self) -> bool:
+        """Refreshes the metric picker; True when the set of metrics (so of charts) changed."""
+        keys = {k for _, k in self._data}
+        if self._runs_frame is not None:
+            keys |= {c[8:] for c in self._runs_frame.columns if c.startswith("metrics.")}
+        keys = sorted(keys)
+        if keys == self._keys:
+            return False
+        self._keys = keys
+        if not self._picker_touched:
+            self._checked = set(keys[:DEFAULT_CHECKED])
+        self.metric_list.blockSignals(True)
+        self.metric_list.clear()
+        for key in keys:
+            item = QListWidgetItem(key)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if key in self._checked else Qt.Unchecked)
+            self.metric_list.addItem(item)
+        self.metric_list.blockSignals(False)
+        self._filter_metrics(self.metric_search.text())
+        return True
+
+    def _request_missing(self) -> None:
+        keys = sorted(self._checked) if self._keys else []
+        missing = [r for r in self._run_ids if r not in self._loaded_all and (
+            not keys or any((r, k) not in self._loaded for k in keys))]
+        if missing:
+            self.requestHistory.emit(missing, keys)
+
+    def _run_start(self, rid: str) -> float | None:
+        start = self._start_ms.get(rid)
+        if start is not None:
+            return start
+        firsts = [s.timestamp.min() for (r, _), s in self._data.items() if r == rid and s.step.size]
+        return float(min(firsts)) if firsts else None
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        if self._update_keys():
+            self._rebuild()
+        else:
+            self._redraw()
+
+    def _rebuild(self, *_):
+        """New set of charts (metrics, layout, axes changed), then their content."""
+        self.canvas.clear()
+        self.charts = []
+        keys = [k for k in self._keys if k in self._checked]
+        if self.layout_combo.currentData() == "overlay" and keys:
+            title = " · ".join(keys) if len(keys) <= 4 else f"{len(keys)} metrics"
+            specs = [(title, keys)]
+        else:
+            specs = [(k, [k]) for k in keys]
+        width = self.scroll.viewport().width() or 900
+        cols = max(1, min(len(specs), 3, width // 380 or 1))
+        for i, (title, chart_keys) in enumerate(specs):
+            chart = MetricChart(title, self.x_mode(), self.logx_check.isChecked(),
+                                self.logy_check.isChecked())
+            chart.keys = chart_keys
+            self.canvas.addItem(chart.plot, row=i // cols, col=i % cols)
+            self.charts.append(chart)
+        rows = -(-len(specs) // cols) if specs else 0
+        self.canvas.setMinimumHeight(rows * ROW_HEIGHT)
+        self._redraw()
+
+    def _redraw(self, *_):
+        """Recomputes every chart's curves from the data; view ranges are kept."""
+        self._smooth_timer.stop()
+        w = self.smoothing()
+        group = self.group_combo.currentData()
+        overlay = self.layout_combo.currentData() == "overlay"
+        self._export = []
+        groups = group_runs(self._runs_frame, self._run_ids, group) if group else None
+        contents = []
+        for chart in self.charts:
+            if groups is not None:
+                contents.append(self._group_content(chart.keys, w, groups, overlay))
+            else:
+                contents.append(self._run_content(chart.keys, w, overlay))
+        legend = list(dict.fromkeys(e for content in contents for e in content[3]))
+        if groups is None:  # runs in selection order, then metric styles
+            order = {self._name(r): i for i, r in enumerate(self._run_ids)}
+            legend.sort(key=lambda e: order.get(e[0], len(order)))
+        for n, (chart, (traces, bands, notes, _)) in enumerate(zip(self.charts, contents,
+                                                                   strict=True)):
+            in_plot = n == 0 and len(legend) <= IN_PLOT_LEGEND  # once, so exports carry it
+            chart.set_content(traces, bands, " · ".join(notes), legend if in_plot else None)
+        if not self.charts:
+            legend = [(self._name(r), _BOOK.color(r), Qt.PenStyle.SolidLine)
+                      for r in self._run_ids]
+        self._fill_legend(legend)
+        self._update_status()
+
+    def _name(self, rid: str) -> str:
+        return self._names.get(rid) or rid[:8]
+
+    def _run_content(self, keys, w, overlay):
+        traces, notes, legend = [], [], []
+        mode, lx, ly = self.x_mode(), self.logx_check.isChecked(), self.logy_check.isChecked()
+        empty, nonfinite, nonpositive, stepless = set(), 0, 0, False
+        for ki, key in enumerate(keys):
+            style = METRIC_STYLES[ki % len(METRIC_STYLES)] if overlay else Qt.PenStyle.SolidLine
+            for rid in self._run_ids:
+                s = self._data.get((rid, key))
+                if s is None or s.value.size == 0:
+                    empty.add(rid)
+                    continue
+                start = self._run_start(rid)
+                x, note = x_values(s.step, s.timestamp, mode, start)
+                stepless |= bool(note)
+                raw = drawable(x, s.value, lx, ly)
+                nonfinite += raw.nonfinite
+                nonpositive += raw.nonpositive
+                smoothed = ema(s.value, w) if w else None
+                info = {"step": s.step, "timestamp": s.timestamp, "value": s.value,
+                        "start_ms": start}
+                color, name = _BOOK.color(rid), self._name(rid)
+                if smoothed is not None:
+                    info["smoothed"] = smoothed
+                    traces.append(Trace(name, color, key, raw, faint=True, style=style,
+                                        run_id=rid, info=info))
+                    main = drawable(x, smoothed, lx, ly)
+                else:
+                    main = raw
+                traces.append(Trace(name, color, key, main, style=style, run_id=rid, info=info,
+                                    bold=smoothed is not None))
+                self._export.append(("run", key, rid, (x, s, smoothed)))
+        shown = {t.run_id for t in traces}
+        legend = [(self._name(r), _BOOK.color(r), Qt.PenStyle.SolidLine)
+                  for r in self._run_ids if r in shown]
+        if overlay and len(keys) > 1:
+            legend += [(k, "#4b5563", METRIC_STYLES[i % len(METRIC_STYLES)])
+                       for i, k in enumerate(keys)]
+        empty -= shown
+        if empty:
+            notes.append(f"{len(empty)} of {len(self._run_ids)} runs have no values")
+        notes += _value_notes(nonfinite, nonpositive, stepless)
+        return traces, [], notes, legend
+
+    def _group_content(self, keys, w, groups, overlay):
+        traces, bands, notes, legend = [], [], [], []
+        mode, lx, ly = self.x_mode(), self.logx_check.isChecked(), self.logy_check.isChecked()
+        how, band = self.agg_combo.currentData(), self.band_combo.currentData()
+        nonfinite, stepless = 0, False
+        for ki, key in enumerate(keys):
+            style = METRIC_STYLES[ki % len(METRIC_STYLES)] if overlay else Qt.PenStyle.SolidLine
+            for gi, (label, rids) in enumerate(groups.items()):
+                color = PALETTE[gi % len(PALETTE)]
+                main_curves, raw_curves = [], []
+                for rid in rids:
+                    s = self._data.get((rid, key))
+                    if s is None or s.value.size == 0:
+                        continue
+                    x, note = x_values(s.step, s.timestamp, mode, self._run_start(rid))
+                    stepless |= bool(note)
+                    ok = np.isfinite(s.value)
+                    nonfinite += int(ok.size - np.count_nonzero(ok))
+                    order = np.argsort(x[ok], kind="stable")
+                    xs = x[ok][order]
+                    raw_curves.append((xs, s.value[ok][order]))
+                    if w:
+                        main_curves.append((xs, ema(s.value, w)[ok][order]))
+                if not raw_curves:
+                    continue
+                name = f"{label} ({len(rids)} run{'s' if len(rids) != 1 else ''})"
+                agg = aggregate(main_curves or raw_curves, how, band)
+                info = _group_info(agg, mode, how)
+                if w:
+                    faint = aggregate(raw_curves, how, "none")
+                    traces.append(Trace(name, color, key, drawable(faint.x, faint.center, lx, ly),
+                                        faint=True, style=style, info=_group_info(faint, mode,
+                                                                                  how)))
+                traces.append(Trace(name, color, key, drawable(agg.x, agg.center, lx, ly),
+                                    style=style, info=info, bold=True))
+                if band != "none":
+                    bands.append(_band(agg, color, lx, ly))
+                legend.append((name, color, Qt.PenStyle.SolidLine))
+                self._export.append(("group", key, label, (agg, how)))
+        if overlay and len(keys) > 1:
+            legend = list(dict.fromkeys(legend))
+            legend += [(k, "#4b5563", METRIC_STYLES[i % len(METRIC_STYLES)])
+                       for i, k in enumerate(keys)]
+        notes += _value_notes(nonfinite, 0, stepless)
+        return traces, bands, notes, legend
+
+    def _fill_legend(self, entries) -> None:
+        self.legend_list.clear()
+        for name, color, _style in entries:
+            pix = QPixmap(12, 12)
+            pix.fill(QColor(color))
+            self.legend_list.addItem(QListWidgetItem(QIcon(pix), name))
+        if self.group_combo.currentData() is None:
+            shown = {n for n, _, _ in entries}
+            for rid in self._run_ids:
+                if self._name(rid) not in shown:
+                    item = QListWidgetItem(f"{self._name(rid)} (no data)")
+                    item.setForeground(QColor("#9ca3af"))
+                    self.legend_list.addItem(item)
+
+    def _update_status(self) -> None:
+        points = sum(s.value.size for s in self._data.values())
+        text = f"{len(self._run_ids)} runs · {len(self.charts)} charts · {points:,} points"
+        if self._keys and not self._checked:
+            text += " · pick a metric on the left"
+        self.status_label.setText(text)
+
+
+def _combo(items) -> QComboBox:
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def _value_notes(nonfinite: int, nonpositive: int, stepless: bool) -> list[str]:
+    notes = []
+    if nonfinite:
+        notes.append(f"{nonfinite:,} NaN/inf values not drawn")
+    if nonpositive:
+        notes.append(f"{nonpositive:,} points at ≤ 0 hidden by log axis")
+    if stepless:
+        notes.append("logged without steps: x is logging order")
+    return notes
+
+
+def _group_info(agg, mode: str, how: str) -> dict:
+    info = {"center": agg.center, "lo": agg.lo, "hi": agg.hi, "n": agg.n, "how": how}
+    if mode == "step":
+        info["step"] = agg.x
+    elif mode == "wall":
+        info["timestamp"] = agg.x * 1000.0
+    else:
+        info["x"] = agg.x
+    return info
+
+
+def _band(agg, color: str, log_x: bool, log_y: bool) -> Band:
+    x, lo, hi = agg.x, agg.lo, agg.hi
+    ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+    if log_x:
+        ok &= x > 0
+    if log_y:
+        ok &= (hi > 0) & (agg.center > 0)
+        lo = np.where(lo > 0, lo, agg.center)  # a band reaching <= 0 is cut at its line
+    x, lo, hi = x[ok], lo[ok], hi[ok]
+    if log_x:
+        x = np.log10(x)
+    if log_y:
+        lo, hi = np.log10(lo), np.log10(hi)
+    return Band(color, x, lo, hi)
+
+
+def _start_times(runs: pd.DataFrame | None) -> dict[str, float]:
+    """run_id -> start time in ms, from the runs frame (datetime or epoch-ms column)."""
+    if runs is None or "start_time" not in runs.columns or "run_id" not in runs.columns:
+        return {}
+    col = runs["start_time"]
+    if pd.api.types.is_datetime64_any_dtype(col):
+        ms = pd.to_datetime(col, utc=True)
+        values = (ms - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(milliseconds=1)
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+    return {str(r): float(v) for r, v in zip(runs["run_id"], values, strict=True)
+            if v is not None and math.isfinite(v)}

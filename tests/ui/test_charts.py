@@ -1,0 +1,286 @@
+"""The chart panel, driven through its controls, offscreen."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+
+from mlscope.ui.views.charts import ChartPanel, run_color
+
+T0 = 1_700_000_000_000
+RUNS = ["ra", "rb", "rc"]
+NAMES = {"ra": "alpha", "rb": "beta", "rc": "gamma"}
+
+
+def history(runs=RUNS, keys=("loss", "acc"), n=50):
+    parts = []
+    for i, rid in enumerate(runs):
+        steps = np.arange(n, dtype=np.int64) * 2
+        for k, key in enumerate(keys):
+            parts.append(pd.DataFrame({
+                "run_id": rid, "key": key, "step": steps,
+                "timestamp": T0 + i * 60_000 + steps * 1000,
+                "value": (1.0 + i + k) * np.exp(-steps / 40.0) + 0.01 * np.sin(steps)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def params():
+    return pd.DataFrame({"run_id": RUNS, "params.lr": ["0.1", "0.01", "0.1"],
+                         "tags.team": ["a", "b", "a"], "tags.mlflow.user": ["x"] * 3,
+                         "metrics.loss": [0.1, 0.2, 0.3],
+                         "start_time": pd.to_datetime([T0 - 5000, T0 + 60_000, T0 + 120_000],
+                                                      unit="ms", utc=True)})
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.resize(1200, 800)
+    p.show()
+    p.set_params(params())
+    p.set_runs(RUNS, NAMES)
+    p.set_history(history(), RUNS, None)
+    qtbot.wait(10)
+    return p
+
+
+def drawn_points(chart):
+    return sum(b.xData.size for b in chart.batches if b.xData is not None)
+
+
+def not_blank(widget) -> bool:
+    img = widget.grab().toImage()
+    colors = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    return len(colors) > 20
+
+
+def test_draws_one_chart_per_metric_with_legend(panel):
+    assert [c.title for c in panel.charts] == ["acc", "loss"]
+    assert all(drawn_points(c) > 0 for c in panel.charts)
+    legend = [panel.legend_list.item(i).text() for i in range(panel.legend_list.count())]
+    assert legend == ["alpha", "beta", "gamma"]
+    assert panel.charts[0].plot.legend is not None  # in the chart too, so exports carry it
+
+
+def test_run_color_is_shared_and_pinnable(panel):
+    assert run_color("ra") == run_color("ra")
+    assert run_color("ra") != run_color("rb")
+    p2 = ChartPanel()
+    p2.set_runs(["zz"], {}, colors={"zz": "#123456"})
+    assert run_color("zz") == QColor("#123456")
+    p2.deleteLater()
+
+
+def test_request_history_for_missing_metrics(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.set_params(params())  # knows "loss" from metrics.loss
+    with qtbot.waitSignal(p.requestHistory) as sig:
+        p.set_runs(["ra", "rb"], NAMES)
+    assert sig.args == [["ra", "rb"], ["loss"]]
+    p.set_history(history(["ra"], ["loss"]), ["ra", "rb"], ["loss"])
+    with qtbot.assertNotEmitted(p.requestHistory):
+        p.set_runs(["ra", "rb"], NAMES)  # rb is known to be empty, not asked again
+
+
+def test_metric_picker_search_and_check(panel, qtbot):
+    items = {panel.metric_list.item(i).text(): panel.metric_list.item(i)
+             for i in range(panel.metric_list.count())}
+    panel.metric_search.setText("lo")
+    assert items["acc"].isHidden() and not items["loss"].isHidden()
+    items["acc"].setCheckState(Qt.Unchecked)
+    qtbot.waitUntil(lambda: [c.title for c in panel.charts] == ["loss"])
+    panel.metric_search.clear()
+    panel.set_checked_metrics(["acc", "loss"])
+    qtbot.waitUntil(lambda: len(panel.charts) == 2)
+
+
+def test_overlay_puts_metrics_in_one_chart_with_styles(panel):
+    panel.layout_combo.setCurrentIndex(panel.layout_combo.findData("overlay"))
+    assert len(panel.charts) == 1
+    chart = panel.charts[0]
+    assert len({t.style for t in chart.traces}) == 2
+    assert len({t.key for t in chart.traces}) == 2
+
+
+@pytest.mark.parametrize("mode", ["wall", "relative"])
+def test_x_axis_modes(panel, mode):
+    panel.x_combo.setCurrentIndex(panel.x_combo.findData(mode))
+    trace = next(t for t in panel.charts[1].traces if t.run_id == "ra")
+    if mode == "wall":
+        assert trace.curve.x[0] == pytest.approx(T0 / 1000)
+        assert not panel.logx_check.isEnabled()
+    else:  # since the run's start_time, 5 s before its first point
+        assert trace.curve.x[0] == pytest.approx(5.0)
+    assert panel.plotted_frame().columns[3].startswith("x_")
+
+
+def test_log_axes(panel):
+    panel.logy_check.setChecked(True)
+    panel.logx_check.setChecked(True)
+    chart = panel.charts[1]
+    assert chart.plot.getAxis("left").logMode and chart.plot.getAxis("bottom").logMode
+    trace = next(t for t in chart.traces if t.run_id == "ra")
+    assert trace.curve.x[0] == pytest.approx(np.log10(2))  # step 0 cannot be on a log axis
+    assert "3 points at ≤ 0 hidden by log axis" in chart.plot.titleLabel.text
+
+
+def test_manual_ranges_and_reset(panel, qtbot):
+    panel.xmin_edit.setText("10")
+    panel.xmax_edit.setText("20")
+    panel.ymin_edit.setText("0")
+    panel.ymax_edit.setText("0.5")
+    panel.apply_range_button.click()
+    (x0, x1), (y0, y1) = panel.charts[0].vb.viewRange()
+    assert (x0, x1, y0, y1) == pytest.approx((10, 20, 0, 0.5))
+    qtbot.wait(10)
+    assert drawn_points(panel.charts[0]) < 3 * 50  # only the window is drawn
+    panel.reset_button.click()
+    (x0, x1), _ = panel.charts[0].vb.viewRange()
+    assert x0 <= 0 and x1 >= 98
+    assert panel.xmin_edit.text() == ""
+
+
+def test_smoothing_draws_raw_faint_behind(panel, qtbot):
+    panel.smooth_slider.setValue(600)
+    assert panel.smooth_label.text() == "0.600"
+    qtbot.waitUntil(lambda: any(t.faint for t in panel.charts[0].traces))
+    chart = panel.charts[0]
+    faint = [t for t in chart.traces if t.faint]
+    strong = [t for t in chart.traces if not t.faint]
+    assert len(faint) == len(strong) == 3
+    assert chart.batches[0].zValue() < chart.batches[-1].zValue()
+    assert "smoothed" in panel.plotted_frame().columns
+
+
+def test_hover_shows_nearest_point(panel):
+    chart = panel.charts[1]  # loss
+    chart.vb.setRange(xRange=(0, 98), yRange=(0, 3.5), padding=0)
+    pos = chart.vb.mapViewToScene(QPointF(20, 3.0 * np.exp(-0.5)))  # gamma at step 20
+    info = panel.hover_scene(pos)
+    assert info["label"] == "gamma" and info["step"] == 20
+    assert info["value"] == pytest.approx(3.0 * np.exp(-0.5) + 0.01 * np.sin(20))
+    assert chart._hover_items[0].isVisible()
+    assert panel.hover_scene(QPointF(-500, -500)) is None
+
+
+def test_group_by_param_mean_median_and_bands(panel):
+    panel.group_combo.setCurrentIndex(panel.group_combo.findData("params.lr"))
+    assert panel.agg_combo.isEnabled()
+    assert panel.group_combo.findData("tags.mlflow.user") == -1  # MLflow's own tags left out
+    chart = panel.charts[1]
+    labels = sorted(t.label for t in chart.traces)
+    assert labels == ["0.01 (1 run)", "0.1 (2 runs)"]
+    mean = next(t for t in chart.traces if t.label.startswith("0.1 ")).info["center"][0]
+    assert mean == pytest.approx((1.0 + 3.0) / 2)  # alpha and gamma at step 0
+    assert len(chart._extra) >= 3  # band edges + fill
+    panel.agg_combo.setCurrentIndex(panel.agg_combo.findData("median"))
+    panel.band_combo.setCurrentIndex(panel.band_combo.findData("none"))
+    frame = panel.plotted_frame()
+    assert {"group", "median", "runs"} <= set(frame.columns)
+    assert not any(isinstance(i, __import__("pyqtgraph").FillBetweenItem)
+                   for i in panel.charts[1]._extra)
+
+
+def test_append_history_keeps_a_zoomed_view(panel):
+    chart = panel.charts[1]
+    chart.vb.setXRange(10, 30, padding=0)
+    new = pd.DataFrame({"run_id": "ra", "key": "loss", "step": [100, 102],
+                        "timestamp": [T0 + 200_000, T0 + 202_000], "value": [0.01, 0.02]})
+    panel.append_history(new)
+    panel.append_history(new)  # a poll that overlaps is not doubled
+    assert panel.charts[1].vb.viewRange()[0] == pytest.approx([10, 30])
+    frame = panel.plotted_frame()
+    ra = frame[(frame.run_id == "ra") & (frame.key == "loss")]
+    assert len(ra) == 52
+    assert panel.last_points()[("ra", "loss")] == (102, T0 + 202_000)
+
+
+def test_exports(panel, tmp_path):
+    panel.export_png(tmp_path / "c.png")
+    panel.export_svg(tmp_path / "c.svg")
+    panel.export_csv(tmp_path / "c.csv")
+    assert (tmp_path / "c.png").stat().st_size > 5000
+    assert "<svg" in (tmp_path / "c.svg").read_text()
+    csv = pd.read_csv(tmp_path / "c.csv")
+    assert len(csv) == 3 * 2 * 50
+    assert {"run_name", "step", "timestamp", "value"} <= set(csv.columns)
+
+
+def test_export_menu_uses_file_dialog(panel, tmp_path, monkeypatch):
+    target = tmp_path / "m.csv"
+    monkeypatch.setattr("mlscope.ui.views.charts.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(target), ""))
+    panel.export_csv_action.trigger()
+    assert target.exists()
+
+
+def test_awkward_data_never_crashes(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    p.show()
+    frame = pd.DataFrame({
+        "run_id": ["a"] * 6 + ["b"] + ["c"] * 3,
+        "key": ["m"] * 6 + ["single"] + ["nosteps"] * 3,
+        "step": [0, 1, 2, 3, 4, 5, 0, 0, 0, 0],
+        "timestamp": np.arange(10) * 1000 + T0,
+        "value": [1.0, np.nan, np.inf, -np.inf, 2.0, 3.0, 0.5, 1.0, 2.0, 3.0]})
+    p.set_runs(["a", "b", "c", "empty"], {})
+    p.set_history(frame, ["a", "b", "c", "empty"], None)
+    charts = {c.title: c for c in p.charts}
+    assert "3 NaN/inf values not drawn" in charts["m"].plot.titleLabel.text
+    assert "logging order" in charts["nosteps"].plot.titleLabel.text
+    assert "3 of 4 runs have no values" in charts["single"].plot.titleLabel.text
+    assert any(isinstance(i, __import__("pyqtgraph").ScatterPlotItem)
+               for i in charts["single"]._extra)  # the lone point is a dot
+    legend = [p.legend_list.item(i).text() for i in range(p.legend_list.count())]
+    assert "empty (no data)" in legend
+    p.logy_check.setChecked(True)
+    p.smooth_slider.setValue(999)
+    p._redraw()
+    p.group_combo.addItem("params.none", "params.none")
+    p.group_combo.setCurrentIndex(p.group_combo.count() - 1)
+    p.set_history(frame.iloc[:0], ["a"], None)  # a run that lost its points
+    assert not_blank(p)
+    p.set_runs([], {})
+    assert not_blank(p)
+
+
+def test_many_runs_are_batched(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    runs = [f"r{i}" for i in range(300)]
+    p.set_runs(runs, {})
+    p.set_history(history(runs, ["loss"], n=20), runs, None)
+    assert len(p.charts[0].batches) <= 20  # one item per palette colour, not per run
+    assert sum(len(b.traces) for b in p.charts[0].batches) == 300
+
+
+def test_plot_draw_autorange_zoom_grab(qtbot):
+    """Regression for the pinned binding: PySide6 6.12 crashed pyqtgraph 0.14 right here."""
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.resize(800, 500)
+    p.show()
+    n = 200_000
+    frame = pd.DataFrame({"run_id": "r", "key": "loss", "step": np.arange(n),
+                          "timestamp": T0 + np.arange(n), "value": np.random.default_rng(0)
+                          .normal(size=n)})
+    frame.loc[123_456, "value"] = 50.0
+    p.set_runs(["r"], {"r": "spiky"})
+    p.set_history(frame, ["r"], None)
+    chart = p.charts[0]
+    chart.vb.autoRange()
+    qtbot.wait(20)
+    assert not_blank(p)
+    assert drawn_points(chart) < 5000  # decimated for the screen...
+    assert chart.batches[0].yData.max() == 50.0  # ...with the spike kept
+    chart.vb.setXRange(123_400, 123_500, padding=0)
+    chart.vb.scaleBy((0.5, 1.0))
+    qtbot.wait(20)
+    assert not_blank(p)
+    x = chart.batches[0].xData
+    assert x.size < 120 and np.all(np.diff(x) == 1)  # zoomed in: full resolution
