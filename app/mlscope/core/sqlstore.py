@@ -92,7 +92,11 @@ class SqlStore(Store):
                 args["options"] = "-c default_transaction_read_only=on"
             try:
                 self.engine = sa.create_engine(uri, connect_args=args, pool_pre_ping=True)
-            except Exception as exc:  # missing driver, bad URL
+            except ModuleNotFoundError as exc:
+                extra = "postgres" if uri.startswith("postgres") else "mysql"
+                raise StoreError(f"Cannot open {self.display}: its database driver ({exc.name}) is not "
+                                 f"installed; pip install 'mlscope[{extra}]'.", self.display) from exc
+            except Exception as exc:  # a malformed URL
                 raise StoreError(f"Cannot open {self.display}: {exc}", self.display) from exc
         try:
             with self.engine.connect() as conn:
