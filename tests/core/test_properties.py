@@ -1,0 +1,58 @@
+"""Property-based checks of the two hand-written parsers against the code MLflow runs."""
+
+import math
+
+import numpy as np
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlflow.store.tracking.file_store import FileStore as MlflowFileStore
+
+from mlscope.core.filestore import latest_point, parse_meta, parse_metric_lines
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False), st.text(max_size=40),
+    st.sampled_from(["", "0", "007", "1e3", "yes", "No", "null", "~", "2021-01-01", "a: b", "#x",
+                     "it's", "file:///C:/x y/%20", "- item", "[]", "{}", "0x1F", "1_000", ".inf"]),
+)
+keys = st.sampled_from(["run_id", "run_name", "status", "start_time", "end_time", "user_id",
+                        "artifact_uri", "experiment_id", "lifecycle_stage", "tags", "name"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, scalars, max_size=11))
+def test_parse_meta_equals_pyyaml(meta):
+    text = yaml.safe_dump(meta, default_flow_style=False)
+    expected = yaml.safe_load(text)
+    got = parse_meta(text.encode("utf-8"))
+    assert got == expected or (got is None and expected is None) or _nan_equal(got, expected)
+
+
+def _nan_equal(a, b):
+    if not (isinstance(a, dict) and isinstance(b, dict)) or a.keys() != b.keys():
+        return False
+    return all(x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)) for x, y in
+               zip(a.values(), b.values(), strict=True))
+
+
+points = st.tuples(
+    st.integers(0, 2**53), st.one_of(st.floats(allow_nan=True, allow_infinity=True)),
+    st.integers(-(2**40), 2**40),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(points, min_size=1, max_size=30), st.booleans())
+def test_latest_metric_equals_mlflows(points, two_fields):
+    lines = [f"{t} {v!r} {s}" if not two_fields else f"{t} {v!r}" for t, v, s in points]
+    data = ("\n".join(lines) + "\n").encode()
+    ts, values, steps, bad = parse_metric_lines(data)
+    assert bad == 0
+    metrics = [MlflowFileStore._get_metric_from_line("r", "k", ln, "0") for ln in lines]
+    ref = max(metrics, key=lambda m: (m.step, m.timestamp, m.value))
+    value, step, t = latest_point(ts, values, steps)
+    assert (int(step), int(t)) == (ref.step, ref.timestamp)
+    assert value == ref.value or (np.isnan(value) and math.isnan(ref.value))
+    assert [m.value for m in metrics] == values.tolist() or all(
+        a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip([m.value for m in metrics], values, strict=True))
