@@ -103,6 +103,12 @@ def test_metric_history_and_registry_equal_mlflow(repo, path, kind, tmp_path):
     assert dict(zip(models["name"], models["aliases"], strict=False)) == ref_models
     ref_versions = sorted((v.name, int(v.version), v.current_stage, v.run_id)
                           for v in client.search_model_versions())
+    ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    ref_logged = sorted(m.model_id for m in client.search_logged_models(ids)) if ids else []
+    assert sorted(store.logged_models()["model_id"]) == ref_logged
+    for model in store.logged_models(view="all").itertuples():
+        if model.source_run_id in set(runs["run_id"]):
+            assert model.model_id in {m["model_id"] for m in store.run(model.source_run_id)["logged_models"]}
     versions = store.model_versions()
     assert sorted(zip(versions["name"], versions["version"], versions["current_stage"],
                       versions["run_id"], strict=False)) == ref_versions

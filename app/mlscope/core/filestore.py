@@ -23,7 +23,14 @@ import yaml
 
 from .errors import Cancelled, StoreCorrupt, StoreError, StoreNotFound, StorePermission
 from .paths import cache_dir
-from .store import EXPERIMENT_COLUMNS, Store, empty_history, history_frame
+from .store import (
+    EXPERIMENT_COLUMNS,
+    LOGGED_MODEL_COLUMNS,
+    LOGGED_MODEL_STATUS,
+    Store,
+    empty_history,
+    history_frame,
+)
 from .table import RUN_STATUSES, RunTable
 
 TRASH = ".trash"
@@ -643,6 +650,31 @@ class FileStore(Store):
         return history_frame(np.concatenate(parts_run), np.concatenate(parts_key),
                              np.concatenate(parts_s), np.concatenate(parts_t),
                              np.concatenate(parts_v))
+
+    def _logged_models_all(self) -> pd.DataFrame:
+        self._experiments_all()
+        rows = []
+        for exp_id, folder in self._exp_dirs.items():
+            try:
+                entries = [e for e in os.scandir(folder / "models") if e.is_dir()]
+            except OSError:
+                continue
+            for entry in entries:
+                path = os.path.join(entry.path, "meta.yaml")
+                try:
+                    m = parse_meta(_read_bytes(path)) or {}
+                except FileNotFoundError:
+                    continue
+                except (OSError, ValueError, yaml.YAMLError) as exc:
+                    self.problem(path, f"malformed logged model: {exc}")
+                    continue
+                status = m.get("status")
+                rows.append([m.get("model_id", entry.name), str(m.get("experiment_id", exp_id)), m.get("name"),
+                             m.get("source_run_id"), LOGGED_MODEL_STATUS.get(status, status),
+                             m.get("model_type") or None, m.get("artifact_location"),
+                             m.get("creation_timestamp"), m.get("last_updated_timestamp"),
+                             m.get("lifecycle_stage") or "active"])
+        return pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
 
     def registered_models(self) -> pd.DataFrame:
         from .registry import file_registered_models

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import AuthError, Cancelled, FilterError, ServerError
-from .store import EXPERIMENT_COLUMNS, Store, check_view, empty_history, history_frame
+from .store import (
+    EXPERIMENT_COLUMNS,
+    LOGGED_MODEL_COLUMNS,
+    Store,
+    check_view,
+    empty_history,
+    history_frame,
+)
 from .table import RunTable, empty_info, empty_long, mlflow_frame
 
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -234,6 +241,22 @@ class RestStore(Store):
             token = body.get("next_page_token")
             if not token:
                 return
+
+    def _logged_models_all(self) -> pd.DataFrame:
+        ids = list(self._experiments_all()["experiment_id"])
+        rows = []
+        try:
+            models = list(self._paged("logged-models/search", {"experiment_ids": ids, "max_results": 100},
+                                      "models")) if ids else []
+        except ServerError as exc:  # servers before MLflow 3 have no logged models
+            self.problem(self.uri, f"logged models unavailable: {exc}")
+            models = []
+        for m in models:
+            i = m.get("info", {})
+            rows.append([i.get("model_id"), str(i.get("experiment_id")), i.get("name"), i.get("source_run_id"),
+                         i.get("status"), i.get("model_type") or None, i.get("artifact_uri"),
+                         i.get("creation_timestamp_ms"), i.get("last_updated_timestamp_ms"), "active"])
+        return pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
 
     def registered_models(self) -> pd.DataFrame:
         from .registry import MODEL_COLUMNS, PROMPT_TAG

@@ -21,7 +21,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .errors import StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
-from .store import EXPERIMENT_COLUMNS, Store, empty_history, history_frame
+from .store import (
+    EXPERIMENT_COLUMNS,
+    LOGGED_MODEL_COLUMNS,
+    LOGGED_MODEL_STATUS,
+    Store,
+    empty_history,
+    history_frame,
+)
 from .table import RunTable, empty_long
 
 SIDECARS = ("-wal", "-journal", "-shm")
@@ -344,6 +351,19 @@ class SqlStore(Store):
         if style in ("format", "pyformat"):
             return sql.replace("?", "%s")
         return sql
+
+    def _logged_models_all(self) -> pd.DataFrame:
+        if not self._has("logged_models"):
+            return pd.DataFrame(columns=LOGGED_MODEL_COLUMNS)
+        rows = self._query(
+            "SELECT model_id, experiment_id, name, source_run_id, status, "
+            f"{self._col('logged_models', 'model_type')}, artifact_location, creation_timestamp_ms, "
+            f"last_updated_timestamp_ms, {self._col('logged_models', 'lifecycle_stage')} FROM logged_models")
+        frame = pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
+        frame["experiment_id"] = frame["experiment_id"].astype(str)
+        frame["status"] = [LOGGED_MODEL_STATUS.get(s, s) for s in frame["status"]]
+        frame["lifecycle_stage"] = frame["lifecycle_stage"].fillna("active")
+        return frame
 
     def registered_models(self) -> pd.DataFrame:
         from .registry import sql_registered_models

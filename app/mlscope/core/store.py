@@ -22,6 +22,10 @@ EXPERIMENT_COLUMNS = [
     "last_update_time",
 ]
 HISTORY_COLUMNS = ["run_id", "key", "step", "timestamp", "value"]
+LOGGED_MODEL_COLUMNS = ["model_id", "experiment_id", "name", "source_run_id", "status", "model_type",
+                        "artifact_location", "creation_timestamp", "last_updated_timestamp",
+                        "lifecycle_stage"]
+LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,11 @@ def check_view(view: str) -> str:
     return view
 
 
-def lifecycle_matches(stage, view: str) -> bool:
+def in_view(frame: pd.DataFrame, view: str) -> pd.DataFrame:
+    """The rows of ``frame`` whose lifecycle_stage belongs to ``view``."""
     if view == "all":
-        return True
-    return (stage == "deleted") == (view == "deleted")
+        return frame
+    return frame[(frame["lifecycle_stage"] == "deleted").to_numpy(dtype=bool) == (view == "deleted")]
 
 
 def empty_history() -> pd.DataFrame:
@@ -111,9 +116,7 @@ class Store:
 
     def experiments(self, view: str = "active") -> pd.DataFrame:
         view = check_view(view)
-        exps = self._experiments_all()
-        mask = [lifecycle_matches(s, view) for s in exps["lifecycle_stage"]]
-        return exps[mask].reset_index(drop=True)
+        return in_view(self._experiments_all(), view).reset_index(drop=True)
 
     def _experiment_ids(self, experiment_ids) -> list[str] | None:
         if experiment_ids is None:
@@ -181,7 +184,21 @@ class Store:
             },
             "tags": dict(zip(table.tags["key"], table.tags["value"], strict=False)),
             "inputs": self.run_inputs(run_id),
+            "logged_models": self.logged_models(view="all").query("source_run_id == @run_id")
+            .to_dict("records"),
         }
+
+    def logged_models(self, experiment_ids=None, view: str = "active") -> pd.DataFrame:
+        """MLflow 3 LoggedModels: LOGGED_MODEL_COLUMNS (empty where the store has none)."""
+        view = check_view(view)
+        frame = in_view(self._logged_models_all(), view)
+        ids = self._experiment_ids(experiment_ids)
+        if ids is not None:
+            frame = frame[frame["experiment_id"].isin(ids)]
+        return frame.reset_index(drop=True)
+
+    def _logged_models_all(self) -> pd.DataFrame:
+        return pd.DataFrame(columns=LOGGED_MODEL_COLUMNS)
 
     def run_inputs(self, run_id: str) -> list[dict]:
         """Datasets a run used: name, digest, source_type, source, context."""
