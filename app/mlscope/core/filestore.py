@@ -614,7 +614,15 @@ class FileStore(Store):
                     break
         return found
 
-    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+    def _forget(self) -> None:
+        self._exps = None
+        self._tables.clear()
+
+    def metric_tail(self, run_ids, keys=None) -> pd.DataFrame:
+        """Only the bytes appended to each metric file since the last call (complete lines)."""
+        return self.metric_history(run_ids, keys, _tail=self.__dict__.setdefault("_offsets", {}))
+
+    def metric_history(self, run_ids, keys=None, _tail: dict | None = None) -> pd.DataFrame:
         run_ids = list(dict.fromkeys(run_ids))
         dirs = self._find_run_dirs(run_ids)
         parts_run, parts_key, parts_t, parts_v, parts_s = [], [], [], [], []
@@ -631,7 +639,8 @@ class FileStore(Store):
                 files = _walk_files(os.path.join(run_dir, "metrics"), "", [], problems)
             for key, path in files:
                 try:
-                    ts, values, steps, _bad = parse_metric_lines(_read_bytes(path))
+                    data = _read_bytes(path) if _tail is None else _read_tail(path, _tail)
+                    ts, values, steps, _bad = parse_metric_lines(data)
                 except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     continue  # this run never logged that metric
                 except OSError as exc:
@@ -685,6 +694,20 @@ class FileStore(Store):
         from .registry import file_model_versions
 
         return file_model_versions(self, name)
+
+
+def _read_tail(path: str, offsets: dict) -> bytes:
+    """The complete lines appended to ``path`` since ``offsets[path]``; a file that shrank
+    (rewritten) is read again from the start."""
+    with open(path, "rb") as fh:
+        start = offsets.get(path, 0)
+        if os.fstat(fh.fileno()).st_size < start:
+            start = 0
+        fh.seek(start)
+        data = fh.read()
+    end = data.rfind(b"\n") + 1  # a half-written last line waits for the next call
+    offsets[path] = start + end
+    return data[:end]
 
 
 def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:

@@ -192,6 +192,10 @@ class RestStore(Store):
                                     view, progress, cancel)
         return mlflow_frame(table, order, attributes)
 
+    def _forget(self) -> None:
+        self._exps = None
+        self._all = None
+
     def run_inputs(self, run_id: str) -> list[dict]:
         body = self._call("GET", "runs/get", params={"run_id": run_id})
         out = []

@@ -313,6 +313,10 @@ class SqlStore(Store):
             "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'")
         return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
 
+    def _forget(self) -> None:
+        self._exps = None
+        self._tables_cache = None
+
     def run_inputs(self, run_id: str) -> list[dict]:
         table = self._run_table(None)
         if table.datasets is None:

@@ -161,6 +161,33 @@ class Store:
             order_by = [order_by]
         return mlflow_frame(table, select(table, filter_string, order_by), attributes)
 
+    def metric_tail(self, run_ids, keys=None) -> pd.DataFrame:
+        """Points logged since the last ``metric_tail`` call for the same runs and keys (the
+        first call returns every point): how charts follow RUNNING runs without re-reading.
+
+        This generic version slices a full read by the count already seen; backends that can
+        read only the new part (the end of a metric file, rows past a count) override it.
+        """
+        hist = self.metric_history(run_ids, keys)
+        seen = self.__dict__.setdefault("_tail_counts", {})
+        parts = []
+        for (run_id, key), group in hist.groupby(["run_id", "key"], sort=False):
+            n = seen.get((run_id, key), 0)
+            if len(group) < n:  # the history shrank (rewritten): start over
+                n = 0
+            parts.append(group.iloc[n:])
+            seen[(run_id, key)] = len(group)
+        return pd.concat(parts, ignore_index=True) if parts else empty_history()
+
+    def refresh(self) -> None:
+        """Forget what was read, so the next call sees the store as it is now (cheap on
+        mlruns folders: unchanged runs come back from the signature cache)."""
+        with self._lock:
+            self._forget()
+
+    def _forget(self) -> None:
+        pass
+
     def metric_keys(self, run_ids=None) -> list[str]:
         table = self._run_table(None)
         m = table.metrics
