@@ -41,19 +41,26 @@ CACHE_VERSION = 2
 # -- meta.yaml ---------------------------------------------------------------------------------
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _SPECIAL_START = set("[]{}&*!|>%@`\"#,?:-'")
-_YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", ".nan", ".inf", "-.inf", "+.inf"}
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
+# PyYAML's own rules for what a plain scalar means (int, float, bool, null, timestamp...),
+# by first character: a value none of them matches is a string.
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _plain_is_string(value: str) -> bool:
+    return not any(regexp.match(value) for _tag, regexp in _RESOLVERS.get(value[0], ()))
 
 
 def parse_meta(data: bytes) -> dict | None:
     """Parse a meta.yaml as PyYAML's safe loader would, fast for what MLflow writes.
 
-    MLflow dumps flat ``key: value`` maps with plain or single-quoted scalars; anything
-    else (quoting, nesting, values YAML could read as numbers, dates or booleans) goes to
-    PyYAML, so the result is always what ``yaml.safe_load`` gives.
+    MLflow dumps flat ``key: value`` maps with plain or single-quoted scalars; a plain
+    value is typed by PyYAML's own resolver table, and anything else (double quotes,
+    nesting, flow collections, anchors) goes to PyYAML itself, so the result is always
+    what ``yaml.safe_load`` gives.
     """
     text = data.decode("utf-8")
     out: dict = {}
@@ -63,10 +70,10 @@ def parse_meta(data: bytes) -> dict | None:
         key, sep, value = line.partition(": ")
         if not sep:
             if line.endswith(":") and not line.startswith((" ", "-", "#")):
-                out[line[:-1]] = None
-                continue
-            return _slow(text)
-        if not key or key[0] in _SPECIAL_START or key[0] == " " or key[-1] == " ":
+                key, value = line[:-1], ""
+            else:
+                return _slow(text)
+        if not key or key[0] in _SPECIAL_START or key[0] == " " or key[-1] == " " or not _plain_is_string(key):
             return _slow(text)
         if not value:
             out[key] = None
@@ -78,12 +85,12 @@ def parse_meta(data: bytes) -> dict | None:
             out[key] = []
         elif value[0] in _SPECIAL_START or " #" in value or ": " in value or value[-1] in " :":
             return _slow(text)
+        elif _plain_is_string(value):
+            out[key] = value
         elif _INT.match(value):
             out[key] = int(value)
-        elif value[0].isdigit() or value[0] in "+." or value.lower() in _YAML_WORDS or value[0] == "<":
-            return _slow(text)
         else:
-            out[key] = value
+            return _slow(text)
     return out or _slow(text)
 
 
@@ -113,7 +120,7 @@ def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         try:
             ts = np.array(tokens[0::3], dtype=np.int64)
             steps = np.array(tokens[2::3], dtype=np.int64)
-            values = np.array([float(v) for v in tokens[1::3]], dtype=np.float64)
+            values = np.array(tokens[1::3], dtype=np.float64)
             return ts, values, steps, 0
         except (ValueError, OverflowError):
             pass
