@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlflow.store.tracking.file_store import FileStore as MlflowFileStore
 
-from mlscope.core.filestore import latest_point, parse_meta, parse_metric_lines
+from mlscope.core.mlruns import latest_point, parse_meta, parse_metric_lines
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**15), 10**15),

@@ -1,4 +1,10 @@
-"""mlscope.core: read MLflow tracking stores fast and read-only. No Qt here, ever."""
+"""mlscope.core: read MLflow tracking stores fast and read-only. No Qt here, ever.
+
+``open_store``, ``Store`` and ``Problem`` are imported on first use (PEP 562): they bring
+pandas, which a reader process (``mlscope.core.mlruns``) and ``mlscope --help`` never need.
+"""
+
+from importlib import import_module
 
 from .errors import (
     AuthError,
@@ -12,10 +18,16 @@ from .errors import (
     StorePermission,
 )
 from .locate import Location, locate
-from .store import Problem, Store, open_store
 
+_LAZY = {"open_store": "store", "Store": "store", "Problem": "store"}
 __all__ = [
     "AuthError", "Cancelled", "FilterError", "Location", "Problem", "ServerError", "Store",
     "StoreCorrupt", "StoreError", "StoreLocked", "StoreNotFound", "StorePermission", "locate",
     "open_store",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,16 +12,28 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import Cancelled, StoreCorrupt, StoreError, StoreNotFound, StorePermission
+from .errors import StoreCorrupt, StoreError, StoreNotFound, StorePermission
+from .mlruns import (
+    NOT_EXPERIMENTS,
+    NOT_RUNS,
+    TRASH,
+    _Loader,
+    _read_bytes,
+    _read_many,
+    _run_parallel,
+    _signatures,
+    _text,
+    _walk_files,
+    parse_meta,
+    parse_metric_lines,
+    read_run,
+)
 from .paths import cache_dir
 from .store import (
     EXPERIMENT_COLUMNS,
@@ -31,354 +43,9 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RUN_STATUSES, RunTable
+from .table import RunTable
 
-TRASH = ".trash"
-NOT_EXPERIMENTS = {TRASH, "models"}
-NOT_RUNS = {"tags", "datasets", "traces", "models"}
 CACHE_VERSION = 2
-
-# -- meta.yaml ---------------------------------------------------------------------------------
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
-_SPECIAL_START = set("[]{}&*!|>%@`\"#,?:-'")
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
-# PyYAML's own rules for what a plain scalar means (int, float, bool, null, timestamp...),
-# by first character: a value none of them matches is a string.
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
-
-
-def _plain_is_string(value: str) -> bool:
-    return not any(regexp.match(value) for _tag, regexp in _RESOLVERS.get(value[0], ()))
-
-
-def parse_meta(data: bytes) -> dict | None:
-    """Parse a meta.yaml as PyYAML's safe loader would, fast for what MLflow writes.
-
-    MLflow dumps flat ``key: value`` maps with plain or single-quoted scalars; a plain
-    value is typed by PyYAML's own resolver table, and anything else (double quotes,
-    nesting, flow collections, anchors) goes to PyYAML itself, so the result is always
-    what ``yaml.safe_load`` gives.
-    """
-    text = data.decode("utf-8")
-    out: dict = {}
-    for line in text.splitlines():
-        if not line:
-            continue
-        key, sep, value = line.partition(": ")
-        if not sep:
-            if line.endswith(":") and not line.startswith((" ", "-", "#")):
-                key, value = line[:-1], ""
-            else:
-                return _slow(text)
-        if not key or key[0] in _SPECIAL_START or key[0] == " " or key[-1] == " " or not _plain_is_string(key):
-            return _slow(text)
-        if not value:
-            out[key] = None
-        elif value[0] == "'":
-            if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
-                return _slow(text)
-            out[key] = value[1:-1].replace("''", "'")
-        elif value == "[]":
-            out[key] = []
-        elif value[0] in _SPECIAL_START or " #" in value or ": " in value or value[-1] in " :":
-            return _slow(text)
-        elif _plain_is_string(value):
-            out[key] = value
-        elif _INT.match(value):
-            out[key] = int(value)
-        else:
-            return _slow(text)
-    return out or _slow(text)
-
-
-def _slow(text: str):
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def _stat_sig(st) -> tuple:
-    return (st.st_mtime_ns, st.st_size)
-
-
-# -- metric files ---------------------------------------------------------------------------
-def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(timestamps, values, steps, bad lines) of a metric file in MLflow's format.
-
-    Lines are ``timestamp value [step]`` (2 or 3 fields; 5 with a dataset name and digest).
-    MLflow fails the whole search on one malformed line; we skip it and count it.
-    """
-    tokens = data.split()
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if n_lines and len(tokens) == 3 * n_lines and b"  " not in data:
-        try:
-            ts = np.array(tokens[0::3], dtype=np.int64)
-            steps = np.array(tokens[2::3], dtype=np.int64)
-            values = np.array(tokens[1::3], dtype=np.float64)
-            return ts, values, steps, 0
-        except (ValueError, OverflowError):
-            pass
-    ts_l, val_l, step_l, bad = [], [], [], 0
-    for line in data.splitlines():
-        parts = line.strip().split(b" ")
-        if len(parts) not in (2, 3, 5):
-            bad += 1
-            continue
-        try:
-            t, v = int(parts[0]), float(parts[1])
-            s = int(parts[2]) if len(parts) == 3 else 0
-        except (ValueError, OverflowError):
-            bad += 1
-            continue
-        ts_l.append(t)
-        val_l.append(v)
-        step_l.append(s)
-    return (np.array(ts_l, dtype=np.int64), np.array(val_l, dtype=np.float64),
-            np.array(step_l, dtype=np.int64), bad)
-
-
-def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
-    """MLflow's latest metric: max by (step, timestamp, value), ties in file order."""
-    if len(steps) == 1:
-        return values[0], steps[0], ts[0]
-    top = np.flatnonzero(steps == steps.max())
-    if len(top) == 1:
-        i = top[0]
-        return values[i], steps[i], ts[i]
-    best = max(top, key=lambda i: (int(steps[i]), int(ts[i]), float(values[i])))
-    return values[best], steps[best], ts[best]
-
-
-# -- one run ------------------------------------------------------------------------------------
-def clean_name(name: str, path: str, problems: list) -> str:
-    """A file name as text: names that are not UTF-8 are shown with replacement characters."""
-    try:
-        name.encode("utf-8")
-        return name
-    except UnicodeEncodeError:
-        problems.append((path, "name is not UTF-8; shown with replacement characters"))
-        return os.fsencode(name).decode("utf-8", errors="replace")
-
-
-def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tuple[str, str]]:
-    """(key, path) of every file under folder; nested folders make keys with '/'."""
-    out = []
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return out
-    except OSError as exc:
-        problems.append((folder, f"cannot list: {exc.strerror or exc}"))
-        return out
-    for entry in entries:
-        try:
-            name = clean_name(entry.name, entry.path, problems)
-            if entry.is_dir():
-                out.extend(_walk_files(entry.path, prefix + name + "/", sig, problems))
-            else:
-                out.append((prefix + name, entry.path))
-                sig.append((entry.name, *_stat_sig(entry.stat())))
-        except OSError as exc:
-            problems.append((entry.path, f"cannot read: {exc.strerror or exc}"))
-    return out
-
-
-def _text(path: str, problems: list) -> str | None:
-    try:
-        data = _read_bytes(path)
-    except OSError as exc:
-        problems.append((path, f"cannot read: {exc.strerror or exc}"))
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.append((path, "not UTF-8; shown with replacement characters"))
-        return data.decode("utf-8", errors="replace")
-
-
-def survey_run(run_dir: str, list_params: bool = True):
-    """(signature, files, problems) of a run folder, listed and stat'ed before anything is read.
-
-    The signature is a digest of what can change: new metric/tag files change their folder's
-    listing; appended metric files and tags rewritten in place change their own mtime and
-    size; meta.yaml changes with the status; params are written once. It is None when the
-    folder cannot be fully listed (such a run is never served from the cache). ``files`` maps
-    metrics/params/tags/inputs to their (key, path) lists, nested folders making keys with '/'.
-    """
-    sig: list = []
-    problems: list = []
-    files: dict[str, list] = {}
-    try:
-        sig.append(_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml"))))
-        sig.append(_stat_sig(os.stat(run_dir)))
-    except OSError:
-        return None, files, problems
-    for sub in ("metrics", "params", "tags", "inputs"):
-        folder = os.path.join(run_dir, sub)
-        try:
-            sig.append((sub, _stat_sig(os.stat(folder))))
-        except FileNotFoundError:
-            files[sub] = []  # git drops empty folders: a run without metrics/ is still a run
-            continue
-        except OSError as exc:
-            problems.append((folder, f"cannot read: {exc.strerror or exc}"))
-            files[sub] = []
-            continue
-        if sub != "params":
-            files[sub] = _walk_files(folder, "", sig, problems)
-        elif list_params:
-            files[sub] = _walk_files(folder, "", [], problems)
-    if problems:
-        return None, files, problems
-    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest(), files, problems
-
-
-def read_run(run_dir: str, experiment_id: str, survey=None):
-    """Everything about one run folder: (info, metrics, params, tags, inputs, problems).
-
-    Returns None for a folder without meta.yaml (an artifact folder, not a run), and a
-    record with ``info=None`` and the reason in ``problems`` for a run that cannot be read.
-    """
-    _sig, files, problems = survey or survey_run(run_dir)
-    problems = list(problems)
-    meta_path = os.path.join(run_dir, "meta.yaml")
-    try:
-        data = _read_bytes(meta_path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")])
-    try:
-        meta = parse_meta(data)
-        if not isinstance(meta, dict):
-            raise ValueError("it is empty" if not data.strip() else "it is not a key: value map")
-    except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")])
-    run_id = meta.get("run_id") or meta.get("run_uuid")
-    if not run_id:
-        return (None, [], [], [], [], [(meta_path, "run metadata has no run_id")])
-    run_id = str(run_id)
-    meta_exp = meta.get("experiment_id")
-    if meta_exp is not None and str(meta_exp) != experiment_id:
-        problems.append((run_dir, f"meta.yaml says experiment {meta_exp}, but the run is in "
-                                  f"experiment {experiment_id}'s folder; MLflow ignores it too"))
-        return (None, [], [], [], [], problems)
-    status = meta.get("status", 1)
-    status = RUN_STATUSES.get(status, str(status)) if isinstance(status, int) else str(status)
-
-    def _ms(v):
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
-
-    run_name = meta.get("run_name")
-    info = (run_id, experiment_id, status, meta.get("artifact_uri"), _ms(meta.get("start_time")),
-            _ms(meta.get("end_time")), run_name if run_name not in ("", None) else None,
-            meta.get("user_id"), meta.get("lifecycle_stage") or "active")
-
-    metrics = []
-    for key, path in files.get("metrics", []):
-        try:
-            ts, values, steps, bad = parse_metric_lines(_read_bytes(path))
-        except OSError as exc:
-            problems.append((path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        if bad:
-            problems.append((path, f"{bad} malformed line(s) skipped"))
-        if len(values) == 0:
-            if not bad:
-                problems.append((path, "metric file is empty"))
-            continue
-        value, step, t = latest_point(ts, values, steps)
-        metrics.append((key, float(value), int(step), int(t)))
-    params = []
-    for key, path in files.get("params", []):
-        text = _text(path, problems)
-        if text is not None:
-            params.append((key, text))
-    tags = []
-    for key, path in files.get("tags", []):
-        text = _text(path, problems)
-        if text is not None:
-            tags.append((key, text))
-    inputs = []
-    for key, path in files.get("inputs", []):
-        if key.endswith("meta.yaml"):
-            try:
-                m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
-                if "dataset" in str(m.get("source_type", "")).lower() or m.get("source_type") == 1:
-                    inputs.append((str(m.get("source_id")), (m.get("tags") or {}).get("mlflow.data.context")))
-            except (OSError, yaml.YAMLError, AttributeError) as exc:
-                problems.append((path, f"unreadable input record: {exc}"))
-    return (info, metrics, params, tags, inputs, problems)
-
-
-def run_signature(run_dir: str) -> bytes | None:
-    return survey_run(run_dir, list_params=False)[0]
-
-
-def _read_many(jobs: list[tuple[str, str]]):
-    """(signature, record) per (run folder, experiment id); the signature first, so a run
-    that changes while it is read looks changed next time."""
-    out = []
-    for d, e in jobs:
-        survey = survey_run(d)
-        out.append((survey[0], read_run(d, e, survey)))
-    return out
-
-
-def _signatures(run_dirs: list[str]):
-    return [run_signature(d) for d in run_dirs]
-
-
-# -- parallel reading -------------------------------------------------------------------------------
-PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
-BATCH = 250
-_POOL: list = []
-
-
-def _pool() -> ProcessPoolExecutor | None:
-    """One pool of reader processes for the whole session (forkserver: safe beside Qt threads)."""
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2:
-        return None
-    if not _POOL:
-        import multiprocessing
-
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])
-        else:
-            ctx = multiprocessing.get_context("spawn")
-        _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
-    return _POOL[0]
-
-
-def _run_parallel(fn, items: list, progress, cancel, root) -> list:
-    """fn over items in batches, in worker processes when there are many; in order."""
-    if not items:
-        return []
-    batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
-    pool = _pool() if len(items) >= PARALLEL_MIN else None
-    results = pool.map(fn, batches) if pool is not None else map(fn, batches)
-    out: list = []
-    try:
-        for batch_result in results:
-            out.extend(batch_result)
-            if progress:
-                progress(len(out))
-            if cancel and cancel():
-                raise Cancelled(f"Loading {root} was cancelled.")
-    except BrokenProcessPool:
-        _POOL.clear()
-        return [r for batch in batches for r in fn(batch)]
-    return out
-
 
 # -- the store ----------------------------------------------------------------------------------
 class FileStore(Store):

@@ -16,7 +16,6 @@ import pandas as pd
 INFO_COLUMNS = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
 # Run attributes MLflow keeps on RunInfo but not in search_runs' frame; the UI wants them.
 EXTRA_COLUMNS = ["run_name", "user_id", "lifecycle_stage"]
-RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 
 
 def empty_long(with_metrics: bool = False) -> pd.DataFrame:
