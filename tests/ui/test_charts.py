@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
 
 from mlscope.ui.views.charts import ChartPanel, run_color
 
@@ -117,6 +118,18 @@ def test_x_axis_modes(panel, mode):
     assert panel.plotted_frame().columns[3].startswith("x_")
 
 
+def test_wall_time_ticks_label_the_millisecond_they_mean(panel):
+    panel.x_combo.setCurrentIndex(panel.x_combo.findData("wall"))
+    t = T0 / 1000
+    panel.set_ranges(x=(t + 1, t + 2))
+    panel.grab()  # axes learn their font metrics when painted
+    axis = panel.charts[0].plot.getAxis("bottom")
+    spacing, values = axis.tickValues(t + 1, t + 2, 900)[-1]  # ticks every 100 ms
+    assert spacing < 1 and len(values) >= 5
+    # pyqtgraph adds floats up to 1.7e9 + 21.5999994: that is still 21.600
+    assert axis.tickStrings(values, 1, spacing) == [f"{round(v % 60, 3):06.3f}" for v in values]
+
+
 def test_log_axes(panel):
     panel.logy_check.setChecked(True)
     panel.logx_check.setChecked(True)
@@ -207,6 +220,80 @@ def test_exports(panel, tmp_path):
     csv = pd.read_csv(tmp_path / "c.csv")
     assert len(csv) == 3 * 2 * 50
     assert {"run_name", "step", "timestamp", "value"} <= set(csv.columns)
+
+
+def svg_image(path) -> QImage:
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid()
+    img = QImage(renderer.viewBoxF().size().toSize(), QImage.Format_ARGB32)
+    img.fill(QColor("white"))
+    painter = QPainter(img)
+    renderer.render(painter)
+    painter.end()
+    return img
+
+
+def to_pixel(panel, chart, x, y, scale):
+    """Where a point in a chart's data coordinates lands in an export of the whole canvas."""
+    pos = chart.vb.mapViewToScene(QPointF(x, y)) - panel.canvas.ci.scenePos()
+    return pos.x() * scale, pos.y() * scale
+
+
+def ink(img, x, y, color=None, radius=2) -> bool:
+    """Whether a pixel within ``radius`` of (x, y) is drawn: in ``color`` if given, else
+    anything darker than the white background."""
+    want = QColor(color or "white").getRgb()[:3]
+    distances = []
+    for px in range(round(x) - radius, round(x) + radius + 1):
+        for py in range(round(y) - radius, round(y) + radius + 1):
+            if img.valid(px, py):
+                got = QColor(img.pixel(px, py)).getRgb()[:3]
+                distances.append(sum((a - b) ** 2 for a, b in zip(got, want, strict=True)) ** 0.5)
+    return min(distances) < 90 if color else max(distances) > 6
+
+
+def misplaced(panel, img, scale) -> list[str]:
+    """Curve points and major grid lines of every chart that are not where the view puts them."""
+    wrong = []
+    for chart in panel.charts:
+        for trace in chart.traces:
+            n = trace.curve.x.size
+            for i in (0, n // 4, n // 2, 3 * n // 4, n - 1):
+                x, y = trace.curve.x[i], trace.curve.y[i]
+                if not ink(img, *to_pixel(panel, chart, x, y, scale), trace.color,
+                           radius=round(2 * scale)):
+                    wrong.append(f"{chart.title} {trace.label} point {i}")
+        (x0, x1), (y0, y1) = chart.vb.viewRange()
+        for name, lo, hi, size in (("left", y0, y1, chart.vb.height()),
+                                   ("bottom", x0, x1, chart.vb.width())):
+            levels = chart.plot.getAxis(name).tickValues(lo, hi, size)
+            major = next(values for _, values in levels if len(values))
+            for v in major:
+                if not lo < v < hi:
+                    continue
+                # a grid line crosses the whole view: look at it a quarter and halfway in
+                cross = [x0 + (x1 - x0) * f for f in (0.25, 0.5)] if name == "left" else \
+                    [y0 + (y1 - y0) * f for f in (0.25, 0.5)]
+                points = [(c, v) if name == "left" else (v, c) for c in cross]
+                if not all(ink(img, *to_pixel(panel, chart, *pt, scale), radius=1)
+                           for pt in points):
+                    wrong.append(f"{chart.title} {name} grid line {v}")
+    return wrong
+
+
+@pytest.mark.parametrize("mode", ["step", "wall"])
+def test_svg_export_puts_curves_on_their_axes(panel, tmp_path, mode):
+    """Curves and axes of the SVG land where the PNG (and the screen) has them.
+
+    Regression: Qt's QSvgGenerator over the widget scaled the axes by 72/96 against the
+    curves, and wrote wall-time x (~1.7e9) with 6 digits, so each run became one stroke.
+    """
+    panel.x_combo.setCurrentIndex(panel.x_combo.findData(mode))
+    panel.export_png(tmp_path / "c.png")
+    panel.export_svg(tmp_path / "c.svg")
+    png = QImage(str(tmp_path / "c.png"))
+    assert misplaced(panel, png, png.width() / panel.canvas.ci.boundingRect().width()) == []
+    assert misplaced(panel, svg_image(tmp_path / "c.svg"), 1.0) == []
 
 
 def test_export_menu_uses_file_dialog(panel, tmp_path, monkeypatch):

@@ -46,7 +46,7 @@ from mlscope.core.series import (
     x_values,
 )
 
-from .charts_plot import Band, MetricChart, Trace
+from .charts_plot import Band, MetricChart, Trace, export_svg
 
 _BOOK = ColorBook()
 
@@ -253,23 +253,7 @@ class ChartPanel(QWidget):
         exporter.export(str(path))
 
     def export_svg(self, path: str) -> None:
-        """Qt's own SVG writer: pyqtgraph 0.14's SVGExporter chokes on the closed paths
-        ("... Z") that Qt 6 writes (pyqtgraph issue #3495)."""
-        from PySide6.QtCore import QRectF
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-
-        size = self.canvas.size()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(size)
-        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
-        generator.setTitle("mlscope metrics")
-        painter = QPainter(generator)
-        try:
-            self.canvas.render(painter)
-        finally:
-            painter.end()
+        export_svg(self.canvas.ci, path)
 
     def export_csv(self, path: str) -> None:
         self.plotted_frame().to_csv(path, index=False)

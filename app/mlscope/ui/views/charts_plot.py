@@ -9,14 +9,18 @@ window instead: the same min/max-per-pixel result, per run, in O(pixels) a frame
 
 from __future__ import annotations
 
+import importlib
 import math
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QPaintEngine, QPainter, QPainterPath, QPen
 
 from mlscope.core.series import Curve, MinMaxPyramid, format_duration, isolated, nearest_point
 
@@ -70,6 +74,18 @@ class DurationAxis(pg.AxisItem):
         return [format_duration(v * scale) for v in values]
 
 
+class WallTimeAxis(pg.DateAxisItem):
+    """Dates and times, labelled with the millisecond they mean.
+
+    pyqtgraph steps sub-second ticks by adding floats around 1.7e9, so 21.6 s arrives as
+    21.5999994 and was labelled "21.599". Its finest ticks are whole milliseconds: round
+    to those before formatting.
+    """
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        return super().tickStrings([round(v, 3) for v in values], scale, spacing)
+
+
 class BatchCurve(pg.PlotCurveItem):
     """Many traces of one pen drawn as one item, joined with a ``connect`` array.
 
@@ -95,6 +111,12 @@ class BatchCurve(pg.PlotCurveItem):
             pen.setWidthF(1.0)
         self.setPen(pen)
 
+    def paint(self, p, opt, widget):
+        if not _draws_svg(p):
+            super().paint(p, opt, widget)
+            return
+        _draw_in_pixels(p, self.getPath(), self.opts["pen"], Qt.BrushStyle.NoBrush)
+
     def show_window(self, x0: float, x1: float, max_points: int) -> int:
         parts = [t.pyramid.window(x0, x1, max_points) for t in self.traces]
         parts = [p for p in parts if p[0].size]
@@ -110,6 +132,33 @@ class BatchCurve(pg.PlotCurveItem):
         return x.size
 
 
+class BandFill(pg.FillBetweenItem):
+    """A group's shaded spread; in SVG drawn in pixel coordinates like :class:`BatchCurve`."""
+
+    def paint(self, p, opt, widget):
+        if not _draws_svg(p):
+            super().paint(p, opt, widget)
+            return
+        _draw_in_pixels(p, self.path(), self.pen(), self.brush())
+
+
+def _draws_svg(p: QPainter) -> bool:
+    return p.paintEngine().type() == QPaintEngine.Type.SVG
+
+
+def _draw_in_pixels(p: QPainter, path: QPainterPath, pen: QPen, brush) -> None:
+    """Draws a path given in item (data) coordinates with the painter's transform applied
+    first: Qt's SVG writer prints coordinates in the item's frame with 6 significant
+    digits, which moves points at x ~1.7e9 (epoch seconds) or 1e7 (steps) by whole pixels
+    and stacks a run's points on one x (pyqtgraph issue #2661). Pens here are cosmetic, so
+    dropping the transform changes nothing else."""
+    path = p.transform().map(path)
+    p.resetTransform()
+    p.setPen(pen)
+    p.setBrush(brush)
+    p.drawPath(path)
+
+
 def _span(pairs):
     lows = [p[0] for p in pairs if p[0] is not None]
     highs = [p[1] for p in pairs if p[1] is not None]
@@ -120,7 +169,7 @@ class MetricChart:
     """A PlotItem showing traces and bands, redrawing their detail as the view moves."""
 
     def __init__(self, title: str, x_mode: str, log_x: bool, log_y: bool):
-        axis = {"wall": pg.DateAxisItem, "relative": DurationAxis}.get(x_mode, pg.AxisItem)
+        axis = {"wall": WallTimeAxis, "relative": DurationAxis}.get(x_mode, pg.AxisItem)
         self.plot = pg.PlotItem(axisItems={"bottom": axis(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLogMode(x=log_x, y=log_y)
@@ -188,7 +237,7 @@ class MetricChart:
         lo = pg.PlotCurveItem(band.x, band.lo, pen=pg.mkPen(None))
         hi = pg.PlotCurveItem(band.x, band.hi, pen=pg.mkPen(None))
         color.setAlpha(55)
-        fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(color))
+        fill = BandFill(lo, hi, brush=pg.mkBrush(color))
         fill.setZValue(-1)
         for item in (lo, hi, fill):
             self.plot.addItem(item)
@@ -287,6 +336,60 @@ class MetricChart:
         for item in self._hover_items:
             item.show()
         return point
+
+
+def export_svg(item, path: str) -> None:
+    """Writes a plot (or a layout of plots) as SVG through pyqtgraph's exporter.
+
+    Not Qt's QSvgGenerator on the whole widget: that leaves curves in data coordinates
+    under a `non-scaling-stroke` transform (librsvg, for one, strokes them hundreds of pixels
+    wide), does not clip curves to their plot, and replays the axes (QPictures) scaled by
+    72/96 dpi so they miss the curves. pyqtgraph draws each item on its own, writes pixel
+    coordinates and clips; it only needs the closed-path fix below.
+    """
+    from pyqtgraph.exporters import SVGExporter
+
+    with _svg_closed_paths():
+        svg = SVGExporter(item).export(toBytes=True).decode()
+    # A clip outline is geometry only; renderers that ignore clipPath (Qt's) would stroke it.
+    svg = re.sub(r"(<clipPath[^>]*>\s*<path) ", r'\1 stroke="none" ', svg)
+    Path(path).write_text(svg, encoding="utf-8")
+
+
+@contextmanager
+def _svg_closed_paths():
+    """pyqtgraph 0.14 moves each SVG path point into pixels as an "x,y" pair and fails on
+    the close command "Z" that Qt 6 writes (pyqtgraph issue #3495): take the Zs out while
+    it runs, then put them back where they were. Paths already in pixels (curves and bands,
+    under an identity transform) skip its point-by-point Python loop altogether."""
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    original = module.correctCoordinates
+
+    def correct(node, defs, item, options):
+        in_pixels, closes = {}, {}
+        for path in node.getElementsByTagName("path"):
+            d = path.getAttribute("d")
+            tokens = d.split()
+            if path.parentNode.getAttribute("transform") == "matrix(1,0,0,1,0,0)":
+                in_pixels[path] = d
+                path.setAttribute("d", "")  # pyqtgraph skips empty paths
+            elif "Z" in tokens:
+                closes[path] = [i for i, token in enumerate(tokens) if token == "Z"]
+                path.setAttribute("d", " ".join(t for t in tokens if t != "Z"))
+        original(node, defs, item, options)
+        for path, d in in_pixels.items():
+            path.setAttribute("d", d)
+        for path, where in closes.items():
+            tokens = path.getAttribute("d").split()
+            for i in where:
+                tokens.insert(i, "Z")
+            path.setAttribute("d", " ".join(tokens))
+
+    module.correctCoordinates = correct
+    try:
+        yield
+    finally:
+        module.correctCoordinates = original
 
 
 def hover_info(trace: Trace, i: int) -> dict:

@@ -1,0 +1,106 @@
+"""Time the desktop app from process start, as a user waits for it.
+
+    python benchmarks/bench_startup.py [--quick] [--repeat N]
+
+1. Startup: process start -> first painted window, on a 1,000-run store (mlruns and SQLite);
+   also -> table filled. Target: painted in under 2 s (``import mlflow`` is off this path).
+2. Against MLflow's web UI: process start -> store opened -> table filled with every run of
+   the largest experiment of the 10,000-run SQLite store (3,334 runs). MLflow's web UI shows
+   its first 100 of them 4.7 s after navigation on this machine and never says how many
+   there are. Target: table filled under 1 s after the store is opened.
+
+``--quick`` uses the 300-run store for both. Each figure is the median of --repeat runs of a
+fresh process (offscreen Qt, its own settings folder; the run cache is warm after the
+first). Prints one figure a line as ``name: value unit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+APP = HERE.parent / "app"
+sys.path.insert(0, str(HERE))
+
+from make_stores import QUICK_RUNS, Spec, ensure_stores  # noqa: E402
+
+
+def launch(target: Path, experiment: str | None, env: dict) -> dict[str, float]:
+    """One process: seconds from just before its start to each event it reports."""
+    cmd = [sys.executable, "-m", "mlscope", str(target), "--bench"]
+    if experiment is not None:
+        cmd += ["--experiment", experiment]
+    t0 = time.time()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    events: dict[str, float] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("mlscope-event "):
+            parts = line.split()
+            name, stamp = parts[1], float(parts[-1])
+            events[name] = stamp - t0
+            if name == "loaded":
+                events["runs"] = float(parts[2])
+    if "loaded" not in events:
+        raise SystemExit(f"{' '.join(cmd)} did not load:\n{proc.stdout}\n{proc.stderr}")
+    return events
+
+
+def largest_experiment(db: Path) -> tuple[str, int]:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        exp, n = con.execute(
+            "SELECT experiment_id, count(*) FROM runs WHERE lifecycle_stage = 'active' "
+            "GROUP BY experiment_id ORDER BY 2 DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return str(exp), int(n)
+
+
+def median_events(target: Path, experiment: str | None, env: dict, repeat: int) -> dict:
+    runs = [launch(target, experiment, env) for _ in range(repeat)]
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS}-run stores only")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    small = Spec(n_runs=QUICK_RUNS) if args.quick else Spec(n_runs=1_000)
+    big = Spec(n_runs=QUICK_RUNS) if args.quick else Spec()
+    small_mlruns, small_db = ensure_stores(small)
+    _, big_db = ensure_stores(big)
+
+    with tempfile.TemporaryDirectory(prefix="mlscope-bench-") as tmp:
+        env = dict(os.environ)
+        env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(APP),
+                   MLSCOPE_CONFIG_DIR=str(Path(tmp) / "config"),
+                   MLSCOPE_CACHE_DIR=str(Path(tmp) / "cache"),
+                   MLSCOPE_DATA_DIR=str(Path(tmp) / "data"))
+        env.pop("MLFLOW_TRACKING_URI", None)
+        n = small.n_runs
+        for kind, target in (("mlruns", small_mlruns), ("sqlite", small_db)):
+            ev = median_events(target, None, env, args.repeat)
+            print(f"startup_first_paint_{n}_runs_{kind}: {ev['painted']:.2f} s")
+            print(f"startup_table_filled_{n}_runs_{kind}: {ev['loaded']:.2f} s")
+
+        exp, count = largest_experiment(big_db)
+        ev = median_events(big_db, exp, env, args.repeat)
+        print(f"webui_compare_runs_in_experiment: {int(ev['runs'])} runs (of {count} active)")
+        print(f"webui_compare_process_to_first_paint: {ev['painted']:.2f} s")
+        print(f"webui_compare_process_to_store_opened: {ev['opened']:.2f} s")
+        print(f"webui_compare_store_opened_to_table_filled: {ev['loaded'] - ev['opened']:.2f} s")
+        print(f"webui_compare_process_to_table_filled: {ev['loaded']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
