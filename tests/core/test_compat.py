@@ -156,3 +156,16 @@ def test_old_two_field_metric_lines_read_as_step_zero(built):
     hist = store.metric_history([built["ids"]["running"]], ["old_metric"])
     assert hist["step"].tolist() == [0, 0]
     assert hist["value"].tolist() == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("backend", ["file", "sqlite"])
+def test_experiment_stats_count_what_runs_returns(uris, backend):
+    target, _ = uris[backend]
+    store = open_store(target, cache=False)
+    for view in ("active", "deleted", "all"):
+        stats = store.experiment_stats(view).set_index("experiment_id")
+        runs = store.runs(view=view)
+        assert stats["runs"].to_dict() == runs.groupby("experiment_id").size().to_dict()
+        last = runs.groupby("experiment_id")[["start_time", "end_time"]].max().max(axis=1)
+        for exp_id, when in last.items():
+            assert stats.loc[exp_id, "last_activity"] == when.value // 10**6 * 1.0 or pd.isna(when)

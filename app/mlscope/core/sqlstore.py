@@ -26,6 +26,7 @@ from .store import (
     LOGGED_MODEL_COLUMNS,
     LOGGED_MODEL_STATUS,
     Store,
+    check_view,
     empty_history,
     history_frame,
 )
@@ -312,6 +313,22 @@ class SqlStore(Store):
             "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
             "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'")
         return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
+
+    def experiment_stats(self, view: str = "active") -> pd.DataFrame:
+        """One GROUP BY instead of reading every run."""
+        view = check_view(view)
+        stage = self._col("runs", "lifecycle_stage")
+        where = {"all": "", "deleted": " WHERE stage = 'deleted'",
+                 "active": " WHERE stage IS NULL OR stage != 'deleted'"}[view]
+        rows = self._query(f"SELECT experiment_id, COUNT(*), MAX(start_time), MAX(end_time) FROM "
+                           f"(SELECT experiment_id, start_time, end_time, {stage.split(' AS ')[0]} AS stage "
+                           f"FROM runs) r{where} GROUP BY experiment_id")
+        return pd.DataFrame({
+            "experiment_id": [str(r[0]) for r in rows],
+            "runs": np.array([r[1] for r in rows], dtype="int64"),
+            "last_activity": np.array([max((v for v in r[2:] if v is not None), default=np.nan)
+                                       for r in rows], dtype="float64"),
+        })
 
     def _forget(self) -> None:
         self._exps = None

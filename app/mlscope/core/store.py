@@ -188,6 +188,15 @@ class Store:
     def _forget(self) -> None:
         pass
 
+    def experiment_stats(self, view: str = "active") -> pd.DataFrame:
+        """Per experiment: runs (count in ``view``) and last_activity (epoch ms, NaN if none)."""
+        info = self.run_table(None, view).info
+        last = info[["start_time", "end_time"]].max(axis=1)
+        grouped = last.groupby(info["experiment_id"])
+        return pd.DataFrame({"experiment_id": grouped.size().index.astype(str),
+                             "runs": grouped.size().to_numpy(dtype="int64"),
+                             "last_activity": grouped.max().to_numpy(dtype="float64")})
+
     def metric_keys(self, run_ids=None) -> list[str]:
         table = self._run_table(None)
         m = table.metrics

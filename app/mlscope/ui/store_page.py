@@ -384,19 +384,14 @@ class StorePage(QWidget):
         view = self.experiments.current_view()
         exp_ids = self.experiments.model.experiment_ids()
 
-        if getattr(store, "run_counts", None) is None and getattr(store, "kind", "") == "rest":
+        if getattr(store, "kind", "") == "rest":
             return  # counting would page through every run of the server: not worth it
 
         def work(progress, cancel):
-            fn = getattr(store, "run_counts", None)
-            if fn is not None:
-                return fn(view), {}
-            info = store.run_table(None, view, cancel=cancel).info
-            counts = info.groupby("experiment_id").size().to_dict()
-            last = info.groupby("experiment_id")["start_time"].max().to_dict()
-            counts = {str(e): int(counts.get(e, 0)) for e in exp_ids} | {
-                str(k): int(v) for k, v in counts.items()}
-            return counts, {k: v for k, v in last.items() if v == v}
+            stats = store.experiment_stats(view)
+            counts = {str(e): 0 for e in exp_ids} | dict(zip(stats["experiment_id"], stats["runs"].tolist(), strict=True))
+            last = {e: v for e, v in zip(stats["experiment_id"], stats["last_activity"], strict=True) if v == v}
+            return counts, last
 
         self._start("counts", "counts", work, lambda res: self.experiments.set_counts(*res),
                     lambda exc: None)
