@@ -201,24 +201,20 @@ def survey_run(run_dir: str, list_params: bool = True):
     files: dict[str, list] = {}
     try:
         sig.append(_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml"))))
-        sig.append(_stat_sig(os.stat(run_dir)))
     except OSError:
         return None, files, problems
-    for sub in ("metrics", "params", "tags", "inputs"):
-        folder = os.path.join(run_dir, sub)
-        try:
-            sig.append((sub, _stat_sig(os.stat(folder))))
-        except FileNotFoundError:
-            files[sub] = []  # git drops empty folders: a run without metrics/ is still a run
-            continue
-        except OSError as exc:
-            problems.append((folder, f"cannot read: {exc.strerror or exc}"))
-            files[sub] = []
-            continue
-        if sub != "params":
-            files[sub] = _walk_files(folder, "", sig, problems)
-        elif list_params:
-            files[sub] = _walk_files(folder, "", [], problems)
+    for sub in ("metrics", "tags", "inputs"):  # their listings and file stats are the signature
+        sig.append(sub)
+        files[sub] = _walk_files(os.path.join(run_dir, sub), "", sig, problems)
+    params = os.path.join(run_dir, "params")  # written once: the folder's mtime shows new ones
+    try:
+        sig.append(("params", _stat_sig(os.stat(params))))
+        files["params"] = _walk_files(params, "", [], problems) if list_params else []
+    except FileNotFoundError:
+        files["params"] = []  # git drops empty folders: a run without params/ is still a run
+    except OSError as exc:
+        problems.append((params, f"cannot read: {exc.strerror or exc}"))
+        files["params"] = []
     if problems:
         return None, files, problems
     return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest(), files, problems
