@@ -53,3 +53,22 @@ def test_file_refresh_rereads_only_changed_runs(built, tmp_path):
     store.refresh()
     runs = store.runs(view="all")
     assert runs.set_index("run_id").loc[built["ids"]["empty"], "metrics.rmse"] == 0.01
+
+
+def test_a_long_mlruns_read_streams_partial_frames(tmp_path, monkeypatch):
+    """The table fills while a big folder is read: partial frames grow, the last is complete."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from make_stores import build_mlruns
+    from mlscope.core.filestore import FileStore
+
+    root = tmp_path / "mlruns"
+    build_mlruns(root, n_runs=600, n_steps=5, n_experiments=1)
+    streamer = FileStore._streamer
+    monkeypatch.setattr(FileStore, "_streamer",
+                        staticmethod(lambda *a, **k: streamer(*a, **{**k, "every_s": 0.0})))
+    seen = []
+    final = open_store(root, cache=False).runs(view="all", partial=lambda f: seen.append(len(f)))
+    assert len(seen) >= 2 and seen == sorted(seen) and 0 < seen[0] < len(final) == 600

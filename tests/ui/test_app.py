@@ -490,3 +490,19 @@ def test_100k_runs_in_the_view_sort_by_header_without_freezing(qtbot):
         assert time.perf_counter() - t < 1.5, col
     qtbot.keyClicks(panel.search_edit, "lasso")
     qtbot.waitUntil(lambda: "of 100,000" in panel.count_label.text(), timeout=5000)
+
+
+def test_rows_stream_into_the_table_while_a_large_store_loads(big_mlruns, fresh_cache, qtbot, window,
+                                                              monkeypatch):
+    from mlscope.core.filestore import FileStore
+
+    streamer = FileStore._streamer
+    monkeypatch.setattr(FileStore, "_streamer",
+                        staticmethod(lambda *a, **k: streamer(*a, **{**k, "every_s": 0.2})))
+    page = window.open_target(str(big_mlruns))
+    seen = []
+    page.runs.model.modelReset.connect(lambda: seen.append((page.runs.model.total_runs(), page.is_loading())))
+    wait_loaded(qtbot, page)
+    final = page.runs.model.total_runs()
+    assert final > 2900
+    assert [n for n, loading in seen if loading and 0 < n < final], seen

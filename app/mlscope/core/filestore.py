@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 
 import numpy as np
@@ -141,13 +142,14 @@ class FileStore(Store):
             self.problem(folder, f"cannot list: {exc.strerror or exc}")
             return []
 
-    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+    def _run_table(self, experiment_ids, progress=None, cancel=None, partial=None) -> RunTable:
         self._experiments_all()
         wanted = list(self._exp_dirs) if experiment_ids is None else [
             e for e in experiment_ids if e in self._exp_dirs]
         missing = [e for e in wanted if e not in self._tables]
         if missing:
-            self._load(missing, progress, cancel)
+            ready = RunTable.concat([self._tables[e] for e in wanted if e in self._tables])
+            self._load(missing, progress, cancel, partial and (lambda t: partial(RunTable.concat([ready, t]))))
         return RunTable.concat([self._tables[e] for e in wanted])
 
     def _cache_file(self) -> Path:
@@ -180,9 +182,10 @@ class FileStore(Store):
         except OSError:
             pass  # a cache we cannot write only costs speed
 
-    def _load(self, exp_ids: list[str], progress=None, cancel=None) -> None:
+    def _load(self, exp_ids: list[str], progress=None, cancel=None, partial=None) -> None:
         """Read these experiments' runs: cached tables where no run folder changed, the changed
-        and new runs from disk (in parallel when there are many)."""
+        and new runs from disk (in parallel when there are many). ``partial(table)`` gets the
+        runs read so far, about once a second, while a long read goes on."""
         jobs = {e: self._run_jobs(e) for e in exp_ids}
         total = sum(len(j) for j in jobs.values())
         cache = self._load_cache()
@@ -202,7 +205,8 @@ class FileStore(Store):
         done = len(known) // 2
         read = dict(zip([d for d, _ in fresh],
                         _run_parallel(_read_many, fresh, self._progress(progress, total, 1.0, done), cancel,
-                                      self.root), strict=True))
+                                      self.root, self._streamer(partial, cache, jobs, unchanged)),
+                        strict=True))
         # 3. Tables: cached rows of unchanged runs + rows of the runs just read.
         changed = False
         for e in exp_ids:
@@ -239,6 +243,26 @@ class FileStore(Store):
             self._save_cache(cache)
         if progress:
             progress(total, total)
+
+    @staticmethod
+    def _streamer(partial, cache, jobs, unchanged, every_s: float = 1.0):
+        """An on_batch callback handing ``partial`` the cached unchanged runs plus the runs
+        read so far, at most once every ``every_s`` seconds (each call builds a table)."""
+        if partial is None:
+            return None
+        bases = [entry["table"].subset([entry["run_ids"][d] for d, _ in jobs.get(e, [])
+                                        if d in unchanged and d in entry["run_ids"]])
+                 for e, entry in cache.items() if e in jobs]
+        last = [time.monotonic()]
+
+        def on_batch(results):
+            if time.monotonic() - last[0] < every_s:
+                return
+            new = [rec for _sig, rec in results if rec is not None and rec[0] is not None]
+            partial(RunTable.concat([*bases, _table(new, None)]))
+            last[0] = time.monotonic()
+
+        return on_batch
 
     @staticmethod
     def _progress(progress, total, share, start=0):

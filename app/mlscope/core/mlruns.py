@@ -340,8 +340,10 @@ def _pool() -> ProcessPoolExecutor | None:
     return _POOL[0]
 
 
-def _run_parallel(fn, items: list, progress, cancel, root) -> list:
-    """fn over items in batches, in worker processes when there are many; in order."""
+def _run_parallel(fn, items: list, progress, cancel, root, on_batch=None) -> list:
+    """fn over items in batches, in worker processes when there are many; in order.
+
+    ``on_batch(results so far)`` is called after each batch (to show rows while reading)."""
     if not items:
         return []
     batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
@@ -353,6 +355,8 @@ def _run_parallel(fn, items: list, progress, cancel, root) -> list:
             out.extend(batch_result)
             if progress:
                 progress(len(out))
+            if on_batch:
+                on_batch(out)
             if cancel and cancel():
                 raise Cancelled(f"Loading {root} was cancelled.")
     except BrokenProcessPool:

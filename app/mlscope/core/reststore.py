@@ -183,7 +183,7 @@ class RestStore(Store):
         return self._all.subset(self._all.info.loc[self._all.info["experiment_id"].isin(experiment_ids), "run_id"])
 
     def runs(self, experiment_ids=None, filter_string="", order_by=None, view="active", *,
-             attributes=False, progress=None, cancel=None) -> pd.DataFrame:
+             attributes=False, progress=None, cancel=None, partial=None) -> pd.DataFrame:
         """The server searches (MLflow's own code, there); we only page and shape the frame."""
         view = check_view(view)
         if isinstance(order_by, str):

@@ -126,11 +126,22 @@ class Store:
         return [str(e) for e in experiment_ids]
 
     def run_table(self, experiment_ids=None, view: str = "active", progress=None,
-                  cancel=None) -> RunTable:
-        """The runs of these experiments in ``view``, in long form (before any filter)."""
+                  cancel=None, partial=None) -> RunTable:
+        """The runs of these experiments in ``view``, in long form (before any filter).
+
+        ``partial(table)``, where the backend reads in steps (mlruns folders), gets the runs
+        read so far while a long read goes on."""
         view = check_view(view)
         ids = self._experiment_ids(experiment_ids)
-        table = self._run_table(ids, progress=progress, cancel=cancel)
+        if partial is not None and self.kind == "file":
+            table = self._run_table(ids, progress=progress, cancel=cancel,
+                                    partial=lambda t: partial(self._scope(t, ids, view)))
+        else:
+            table = self._run_table(ids, progress=progress, cancel=cancel)
+        return self._scope(table, ids, view)
+
+    @staticmethod
+    def _scope(table: RunTable, ids, view: str) -> RunTable:
         info = table.info
         mask = pd.Series(True, index=info.index)
         if ids is not None:
@@ -151,15 +162,22 @@ class Store:
         attributes: bool = False,
         progress=None,
         cancel=None,
+        partial=None,
     ) -> pd.DataFrame:
         """``mlflow.search_runs()``'s frame. ``experiment_ids=None``: every experiment.
 
         ``attributes=True`` appends run_name, user_id and lifecycle_stage (not in MLflow's frame).
+        ``partial(frame)`` gets the frame of the runs read so far during a long read.
         """
-        table = self.run_table(experiment_ids, view, progress, cancel)
         if isinstance(order_by, str):
             order_by = [order_by]
-        return mlflow_frame(table, select(table, filter_string, order_by), attributes)
+
+        def frame(table):
+            return mlflow_frame(table, select(table, filter_string, order_by), attributes)
+
+        table = self.run_table(experiment_ids, view, progress, cancel,
+                               partial and (lambda t: partial(frame(t))))
+        return frame(table)
 
     def metric_tail(self, run_ids, keys=None) -> pd.DataFrame:
         """Points logged since the last ``metric_tail`` call for the same runs and keys (the

@@ -174,13 +174,13 @@ class StorePage(QWidget):
         self.error_page.closeRequested.connect(self.closeRequested)
 
     def _start(self, kind: str, name: str, fn, on_done, on_error=None, on_progress=None,
-               on_cancel=None):
+               on_cancel=None, on_partial=None):
         """One task per kind: a new one cancels the old (its late answer is dropped)."""
         old = self._handles.get(kind)
         if old is not None:
             old.cancel()
         handle = self.tasks.start(name, fn, on_done, on_error or self._task_failed, on_progress,
-                                  on_cancel)
+                                  on_cancel, on_partial)
         self._handles[kind] = handle
         return handle
 
@@ -298,13 +298,19 @@ class StorePage(QWidget):
             self.statusMessage.emit("Loading runs…")
         t0 = time.perf_counter()
 
-        def work(progress, cancel):
+        def work(progress, cancel, partial):
             frame = store.runs(ids, filt, None, view, attributes=True, progress=progress,
-                               cancel=cancel)
+                               cancel=cancel, partial=partial)
             return frame, filt, ids, time.perf_counter() - t0
 
         self._start("runs", "runs", work, lambda res: self._runs_loaded(res, keep_selection),
-                    self._runs_failed, self.runs.set_progress, self._runs_cancelled)
+                    self._runs_failed, self.runs.set_progress, self._runs_cancelled,
+                    self._runs_streamed)
+
+    def _runs_streamed(self, frame) -> None:
+        """Rows read so far of a long load: shown at once; the loading bar stays until the end."""
+        self.runs.set_runs(frame, self.experiments.model.names(), self._columns_for(frame),
+                           keep_selection=True)
 
     @staticmethod
     def _empty_frame():

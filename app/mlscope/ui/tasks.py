@@ -2,7 +2,8 @@
 
 The function is called as ``fn(progress, cancel)``: ``progress(done, total)`` may be called
 from the worker at any rate (it is throttled here), ``cancel()`` returns True once the user
-asked to stop. Workers never see a widget: only this adapter crosses threads, and it does so
+asked to stop. A task started with ``on_partial`` is called ``fn(progress, cancel, partial)``:
+``partial(result_so_far)`` shows intermediate results (rows streaming into a table). Workers never see a widget: only this adapter crosses threads, and it does so
 with queued signals delivered to a QObject living in the GUI thread.
 """
 
@@ -21,6 +22,7 @@ class Cancelled(Exception):
 
 class _Signals(QObject):
     progress = Signal(int, int)
+    partial = Signal(object)
     done = Signal(object)
     failed = Signal(object)
 
@@ -30,6 +32,7 @@ class Handle(QObject):
     arrives afterwards is dropped, whether or not the function itself noticed."""
 
     progress = Signal(int, int)
+    partial = Signal(object)  # an intermediate result
     finished = Signal(object)  # the result
     failed = Signal(object)  # the exception
     cancelled = Signal()
@@ -55,6 +58,11 @@ class Handle(QObject):
             self.progress.emit(done, total)
 
     @Slot(object)
+    def _on_partial(self, result) -> None:
+        if self.running:
+            self.partial.emit(result)
+
+    @Slot(object)
     def _on_done(self, result) -> None:
         if self.running:
             self.running = False
@@ -71,9 +79,10 @@ class Handle(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable, handle: Handle, signals: _Signals):
+    def __init__(self, fn: Callable, handle: Handle, signals: _Signals, streams: bool = False):
         super().__init__()
         self.fn = fn
+        self.streams = streams
         self.handle = handle
         self.signals = signals
         self._last = 0.0
@@ -86,7 +95,8 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.fn(self._progress, self.handle.is_cancelled)
+            args = (self._progress, self.handle.is_cancelled)
+            result = self.fn(*args, self.signals.partial.emit) if self.streams else self.fn(*args)
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
             self.signals.failed.emit(exc)
         else:
@@ -110,20 +120,23 @@ class Tasks(QObject):
         on_error: Callable | None = None,
         on_progress: Callable | None = None,
         on_cancel: Callable | None = None,
+        on_partial: Callable | None = None,
     ) -> Handle:
         handle = Handle(name, self)
         signals = _Signals()  # created here: lives in the GUI thread
         signals.progress.connect(handle._on_progress)
+        signals.partial.connect(handle._on_partial)
         signals.done.connect(handle._on_done)
         signals.failed.connect(handle._on_failed)
         for sig, cb in ((handle.finished, on_done), (handle.failed, on_error),
-                        (handle.progress, on_progress), (handle.cancelled, on_cancel)):
+                        (handle.progress, on_progress), (handle.cancelled, on_cancel),
+                        (handle.partial, on_partial)):
             if cb is not None:
                 sig.connect(cb)
         self._live.add(handle)
         for sig in (handle.finished, handle.failed, handle.cancelled):
             sig.connect(lambda *_, h=handle: self._forget(h))
-        runnable = _Runnable(fn, handle, signals)
+        runnable = _Runnable(fn, handle, signals, streams=on_partial is not None)
         runnable.setAutoDelete(True)
         handle._keep = (signals, runnable)  # keep the Python wrappers alive as long as the handle
         self.pool.start(runnable)
