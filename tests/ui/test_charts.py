@@ -371,3 +371,26 @@ def test_plot_draw_autorange_zoom_grab(qtbot):
     assert not_blank(p)
     x = chart.batches[0].xData
     assert x.size < 120 and np.all(np.diff(x) == 1)  # zoomed in: full resolution
+
+
+def test_a_charted_run_shows_its_chart_colour_in_the_table(qtbot):
+    """One colour book: the swatch beside a run's name is the colour of its curves."""
+    import pandas as pd
+    from PySide6.QtCore import Qt
+
+    from mlscope.core.series import RUN_COLORS
+    from mlscope.ui.models.runs import RunsModel
+
+    frame = pd.DataFrame({"run_id": ["aaa", "bbb"], "experiment_id": ["1", "1"], "status": ["FINISHED"] * 2,
+                          "start_time": pd.to_datetime([1, 2], unit="ms", utc=True),
+                          "end_time": pd.to_datetime([3, 4], unit="ms", utc=True),
+                          "run_name": ["first", "second"]})
+    model = RunsModel()
+    model.set_frame(frame, {})
+    col = model.visible_columns().index("run_name")
+    row_of = {model.run_id(model.index(r, 0)): r for r in range(model.rowCount())}
+    assert model.data(model.index(row_of["bbb"], col), Qt.DecorationRole) is None  # not charted yet
+    color = run_color("bbb")
+    icon = model.data(model.index(row_of["bbb"], col), Qt.DecorationRole)
+    image = icon.pixmap(10, 10).toImage()
+    assert image.pixelColor(5, 5).name() == color.name() == RUN_COLORS.peek("bbb")

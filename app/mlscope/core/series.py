@@ -48,6 +48,14 @@ class ColorBook:
     def set(self, run_id: str, color: str) -> None:
         self._colors[run_id] = color
 
+    def peek(self, run_id: str) -> str | None:
+        """The run's colour if it has one yet (the table marks only runs already charted)."""
+        return self._colors.get(run_id)
+
+
+# One book for the whole app: the table, the charts and the compare view read the same one.
+RUN_COLORS = ColorBook()
+
 
 # -- smoothing ------------------------------------------------------------------------------
 

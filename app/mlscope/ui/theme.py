@@ -29,6 +29,23 @@ def resource_dir() -> Path | None:
 
 
 @cache
+def swatch(color: str, size: int = 10) -> QIcon:
+    """A small round dot of ``color``: a run's colour beside its name in the table."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPainter, QPixmap
+
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(0, 0, size, size)
+    painter.end()
+    return QIcon(pixmap)
+
+
+@cache
 def icon(name: str) -> QIcon:
     """An icon by file stem (``icon("reload")``); an empty icon if the file is missing."""
     root = resource_dir()

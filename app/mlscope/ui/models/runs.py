@@ -25,6 +25,8 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from mlscope.core.series import RUN_COLORS
+
 from .. import theme
 from . import columns as C
 
@@ -598,6 +600,9 @@ class RunsModel(QAbstractTableModel):
             return self._tooltip(kind, key, v, row)
         if role == Qt.DecorationRole and key == "status":
             return theme.status_icon(v)
+        if role == Qt.DecorationRole and key == "run_name":
+            color = RUN_COLORS.peek(self._run_ids[row])  # the run's colour in the charts
+            return theme.swatch(color) if color else None
         if role == Qt.ForegroundRole:
             if key == "status":
                 return QColor(theme.STATUS_COLORS.get(v, "#475569"))

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from mlscope.core.series import (
     PALETTE,
-    ColorBook,
+    RUN_COLORS,
     aggregate,
     drawable,
     ema,
@@ -48,7 +48,7 @@ from mlscope.core.series import (
 
 from .charts_plot import Band, MetricChart, Trace, export_svg
 
-_BOOK = ColorBook()
+_BOOK = RUN_COLORS
 
 # Overlaid metrics share a run's colour and differ by line style.
 METRIC_STYLES = (
