@@ -44,7 +44,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable
+from .table import RunTable, fill_run_names
 
 CACHE_VERSION = 2
 
@@ -436,13 +436,7 @@ def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:
     metrics = metrics.astype({"key": object, "value": "float64", "step": "int64", "timestamp": "int64"})
     params = long(2, ["run_id", "key", "value"]).astype(object)
     tags = long(3, ["run_id", "key", "value"]).astype(object)
-    # The run name MLflow shows comes from meta.yaml, else from the mlflow.runName tag.
-    names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
-                     tags.loc[tags["key"] == "mlflow.runName", "value"], strict=False))
-    missing = info["run_name"].isna()
-    if missing.any():
-        info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)
-        info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
+    fill_run_names(info, tags)
     return RunTable(info, metrics, params, tags, datasets)
 
 

@@ -30,7 +30,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable, empty_long
+from .table import RunTable, empty_long, fill_run_names
 
 SIDECARS = ("-wal", "-journal", "-shm")
 USED_TABLES = {
@@ -268,12 +268,7 @@ class SqlStore(Store):
         metrics = self._latest_metrics()
         params = self._long("params")
         tags = self._long("tags")
-        names = dict(zip(tags.loc[tags["key"] == "mlflow.runName", "run_id"],
-                         tags.loc[tags["key"] == "mlflow.runName", "value"], strict=False))
-        missing = info["run_name"].isna()
-        if missing.any():
-            info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)
-            info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
+        fill_run_names(info, tags)
         if progress:
             progress(len(rows), len(rows))
         return RunTable(info, metrics, params, tags, self._datasets())

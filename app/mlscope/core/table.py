@@ -77,6 +77,17 @@ class RunTable:
                         pd.concat(ds, ignore_index=True) if ds else None)
 
 
+def fill_run_names(info: pd.DataFrame, tags: pd.DataFrame) -> None:
+    """Runs without a stored name take their ``mlflow.runName`` tag, as MLflow's RunInfo does."""
+    missing = info["run_name"].isna()
+    if not missing.any():
+        return
+    named = tags[tags["key"] == "mlflow.runName"]
+    names = dict(zip(named["run_id"], named["value"], strict=True))
+    info.loc[missing, "run_name"] = info.loc[missing, "run_id"].map(names)
+    info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
+
+
 def _time_column(ms: np.ndarray) -> pd.Series:
     """Epoch ms (NaN = missing) -> the column MLflow builds from ``pd.to_datetime(v, unit="ms", utc=True)``."""
     missing = np.isnan(ms)
