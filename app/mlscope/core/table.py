@@ -93,7 +93,7 @@ def _time_column(ms: np.ndarray) -> pd.Series:
     missing = np.isnan(ms)
     if missing.all():
         return pd.Series([None] * len(ms), dtype=object)
-    values = pd.to_datetime(np.where(missing, np.nan, ms), unit="ms", utc=True)
+    values = pd.to_datetime(ms, unit="ms", utc=True)
     sample = [pd.to_datetime(int(ms[~missing][0]), unit="ms", utc=True)]
     if missing.any():
         sample.append(None)

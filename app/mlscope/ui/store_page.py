@@ -139,7 +139,7 @@ class StorePage(QWidget):
         self.split.addWidget(self.experiments)
         self.split.addWidget(right)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([310, 1100])
+        self.split.setSizes([370, 1070])
         self.vsplit = right
 
         self.error_page = ErrorPage()
