@@ -506,3 +506,22 @@ def test_rows_stream_into_the_table_while_a_large_store_loads(big_mlruns, fresh_
     final = page.runs.model.total_runs()
     assert final > 2900
     assert [n for n, loading in seen if loading and 0 < n < final], seen
+
+
+def test_watch_grows_the_curves_of_a_running_run(built, tmp_path, qtbot, window):
+    """A run still training: the next watch tick adds its new points to the chart."""
+    import shutil
+
+    root = tmp_path / "mlruns"
+    shutil.copytree(built["file"], root)
+    ids = built["ids"]
+    page = wait_loaded(qtbot, window.open_target(str(root / ids["alpha"] / ids["running"])))
+    qtbot.waitUntil(lambda: page.runs.current_run_id() == ids["running"], timeout=10000)
+    page.detail_tabs.setCurrentWidget(page.charts_holder)
+    panel = page._charts
+    qtbot.waitUntil(lambda: (ids["running"], "rmse") in panel.last_points(), timeout=30000)
+    assert panel.last_points()[(ids["running"], "rmse")][0] == 3
+    with open(root / ids["alpha"] / ids["running"] / "metrics" / "rmse", "a") as fh:
+        fh.write("1700000099999 0.05 7\n")
+    page._watch_tick()
+    qtbot.waitUntil(lambda: panel.last_points()[(ids["running"], "rmse")][0] == 7, timeout=30000)

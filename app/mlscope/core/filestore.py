@@ -146,6 +146,10 @@ class FileStore(Store):
         self._experiments_all()
         wanted = list(self._exp_dirs) if experiment_ids is None else [
             e for e in experiment_ids if e in self._exp_dirs]
+        with self._lock:  # one reader at a time: a watch tick and a load may overlap
+            return self._run_table_locked(wanted, progress, cancel, partial)
+
+    def _run_table_locked(self, wanted, progress, cancel, partial) -> RunTable:
         missing = [e for e in wanted if e not in self._tables]
         if missing:
             ready = RunTable.concat([self._tables[e] for e in wanted if e in self._tables])

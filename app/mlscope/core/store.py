@@ -202,6 +202,7 @@ class Store:
         mlruns folders: unchanged runs come back from the signature cache)."""
         with self._lock:
             self._forget()
+            self.problems.clear()  # what is still wrong is found again by the next read
 
     def _forget(self) -> None:
         pass

@@ -641,10 +641,8 @@ class StorePage(QWidget):
         h = self._handles.get("watch")
         if h is not None and h.running:
             return
-        from mlscope.core import open_store
-
-        loc = getattr(self.store, "location", None)
-        target = loc if loc is not None else self.target
+        store = self.store
+        loc = getattr(store, "location", None)
         ids, filt, view = list(self._exp_ids), self.runs.filter_text(), self.experiments.current_view()
         running = self.running_runs() > 0
         before = getattr(self, "_signature", None)
@@ -653,22 +651,43 @@ class StorePage(QWidget):
             sig = _signature(loc, ids)
             if not running and sig is not None and sig == before:
                 return None
-            store = open_store(target)
-            return sig, store, store.runs(ids, filt, None, view, attributes=True)
+            store.refresh()  # cheap: unchanged runs come back from the signature cache
+            return sig, store.runs(ids, filt, None, view, attributes=True)
 
         def done(res):
             if res is None:
                 return
-            sig, store, frame = res
+            sig, frame = res
             self._signature = sig
-            self.store = store
-            self._attach_charts_store()
             self._detail_for = None
             self._runs_loaded((frame, filt, ids, 0.0), keep_selection=True)
+            self._tail_charts()
 
         if before is None:
             self._signature = _signature(loc, ids)
         self._start("watch", "watch", work, done, lambda exc: None)
+
+    def _tail_charts(self) -> None:
+        """Curves of charted RUNNING runs grow by the points logged since the last look (the
+        store reads only those: the end of each metric file, the rows past the last count)."""
+        panel, store, frame = self._charts, self.store, self._frame
+        if not panel or store is None or frame is None or "status" not in frame:
+            return
+        charted = panel.last_points()
+        running = set(frame.loc[frame["status"] == "RUNNING", "run_id"])
+        run_ids = sorted({r for r, _ in charted} & running)
+        keys = sorted({k for r, k in charted if r in running})
+        if not run_ids or not keys:
+            return
+
+        def work(progress, cancel):
+            return store.metric_tail(run_ids, keys)
+
+        def done(new):
+            if len(new):
+                panel.append_history(new)  # drops points it already has
+
+        self._start("chart-tail", "chart-tail", work, done, lambda exc: None)
 
     def shutdown(self) -> None:
         self._watch_timer.stop()
