@@ -394,9 +394,7 @@ class SqlStore(Store):
 
 def _object_frame(rows, names) -> pd.DataFrame:
     """Rows -> frame of object columns, skipping pandas' (slow) string inference."""
-    grid = np.empty((len(rows), len(names)), dtype=object)
-    if rows:
-        grid[:] = rows
+    grid = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
     return pd.DataFrame({n: pd.Series(grid[:, i], dtype=object, copy=False) for i, n in enumerate(names)})
 
 
