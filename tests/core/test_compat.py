@@ -169,3 +169,14 @@ def test_experiment_stats_count_what_runs_returns(uris, backend):
         last = runs.groupby("experiment_id")[["start_time", "end_time"]].max().max(axis=1)
         for exp_id, when in last.items():
             assert stats.loc[exp_id, "last_activity"] == when.value // 10**6 * 1.0 or pd.isna(when)
+
+
+def test_sqlite_reads_the_same_with_and_without_adbc(built):
+    """ADBC (Arrow) is only a faster road to the same rows as the DB-API path."""
+    fast = open_store(built["sqlite"])
+    assert fast._adbc_uri is not None
+    slow = open_store(built["sqlite"])
+    slow._adbc_uri = None
+    for view in ("active", "all"):
+        a, b = fast.runs(view=view), slow.runs(view=view)
+        pd.testing.assert_frame_equal(a, b)
