@@ -59,7 +59,7 @@ def make_panel(app: QApplication) -> ChartPanel:
 
 
 def show(app: QApplication, panel: ChartPanel, frame: pd.DataFrame) -> None:
-    ids = list(dict.fromkeys(frame["run_id"]))
+    ids = frame["run_id"].unique().tolist()
     panel.set_runs(ids, {r: r for r in ids})
     panel.set_history(frame, ids, None)
     app.processEvents()

@@ -182,7 +182,8 @@ def test_run_written_while_read(mlruns, built):
     finally:
         stop.set()
         t.join()
-    assert min(counts) >= ALL - 1 and max(counts) == ALL
+    assert min(counts) >= ALL - 1  # the run being written may be skipped, never the others
+    assert n_runs(open_store(mlruns, cache=False)) == ALL  # and it reads in full once written
 
 
 def test_sqlite_locked_by_a_writer(built, tmp_path):

@@ -103,10 +103,12 @@ def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     if n_lines and len(tokens) == 3 * n_lines and b"  " not in data:
         try:
-            ts = np.array(tokens[0::3], dtype=np.int64)
-            steps = np.array(tokens[2::3], dtype=np.int64)
-            values = np.array(tokens[1::3], dtype=np.float64)
-            return ts, values, steps, 0
+            # One conversion for the whole file; timestamps and steps are exact as float64 up
+            # to 2**53 and must be whole numbers, else the line-by-line path decides.
+            grid = np.array(tokens, dtype=np.float64).reshape(-1, 3)
+            ints = grid[:, 0::2]
+            if np.all(np.abs(ints) < 2.0**53) and np.all(ints == np.trunc(ints)):
+                return (grid[:, 0].astype(np.int64), grid[:, 1].copy(), grid[:, 2].astype(np.int64), 0)
         except (ValueError, OverflowError):
             pass
     ts_l, val_l, step_l, bad = [], [], [], 0

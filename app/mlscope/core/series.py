@@ -403,8 +403,8 @@ def split_history(frame: pd.DataFrame):
     """
     if frame is None or len(frame) == 0:
         return
-    runs, run_codes = np.unique(frame["run_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
-    keys, key_codes = np.unique(frame["key"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    run_codes, runs = pd.factorize(frame["run_id"])  # hashing, not sorting, a million strings
+    key_codes, keys = pd.factorize(frame["key"])
     step = frame["step"].to_numpy(dtype=np.int64)
     ts = frame["timestamp"].to_numpy(dtype=np.int64)
     value = frame["value"].to_numpy(dtype=np.float64)
