@@ -56,3 +56,14 @@ def test_latest_metric_equals_mlflows(points, two_fields):
     assert value == ref.value or (np.isnan(value) and math.isnan(ref.value))
     assert [m.value for m in metrics] == values.tolist() or all(
         a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip([m.value for m in metrics], values, strict=True))
+
+
+def test_the_lean_signature_is_the_surveys_signature(built):
+    """Reopening compares run_signature() with what survey_run() recorded: they must agree."""
+    from mlscope.core.mlruns import run_signature, survey_run
+
+    run_dirs = [m.parent for m in built["file"].rglob("meta.yaml") if "run_id" in m.read_text()]
+    run_dirs += [m.parent for m in built["git"].rglob("meta.yaml") if "run_id" in m.read_text()]
+    assert len(run_dirs) > 15
+    for d in run_dirs:
+        assert run_signature(str(d)) == survey_run(str(d))[0] is not None

@@ -302,7 +302,33 @@ def read_run(run_dir: str, experiment_id: str, survey=None):
 
 
 def run_signature(run_dir: str) -> bytes | None:
-    return survey_run(run_dir, list_params=False)[0]
+    """survey_run()'s signature alone, by a lean walk: reopening a store takes one of these
+    per run, so it skips everything the signature does not need (keys, paths, name checks)."""
+    try:
+        sig: list = [_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml")))]
+        for sub in ("metrics", "tags", "inputs"):
+            sig.append(sub)
+            _sig_walk(os.path.join(run_dir, sub), sig)
+        try:
+            sig.append(("params", _stat_sig(os.stat(os.path.join(run_dir, "params")))))
+        except FileNotFoundError:
+            pass
+    except OSError:
+        return None
+    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest()
+
+
+def _sig_walk(folder: str, sig: list) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir():
+            _sig_walk(entry.path, sig)
+        else:
+            st = entry.stat()
+            sig.append((entry.name, st.st_mtime_ns, st.st_size))
 
 
 def _read_many(jobs: list[tuple[str, str]]):
