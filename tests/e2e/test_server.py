@@ -124,3 +124,22 @@ def test_auth_env_vars_are_sent(server, monkeypatch):
     assert len(store.runs(view="all")) == 11
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok")
     assert open_store(url).session.headers["Authorization"] == "Bearer tok"
+
+
+@pytest.mark.parametrize("bulk_points", [25000, 500])
+def test_history_through_the_bulk_route_even_when_it_truncates(server, monkeypatch, bulk_points):
+    """With a small bulk limit the 1,000-point run cannot fit: halves, then paged requests."""
+    import mlscope.core.reststore as rest
+
+    url, ids = server
+    monkeypatch.setattr(rest, "BULK_POINTS", bulk_points)
+    store = open_store(url)
+    calls = []
+    real = store._call
+    monkeypatch.setattr(store, "_call", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    runs = store.runs(view="all")
+    hist = store.metric_history(list(runs["run_id"]), ["val_loss", "rmse"])
+    ref = MlflowClient(url).get_metric_history(ids["long"], "val_loss")
+    assert len(hist[(hist["run_id"] == ids["long"]) & (hist["key"] == "val_loss")]) == len(ref) == 1000
+    assert ("metrics/get-history" in calls) == (bulk_points == 500)
+    assert calls.count("metrics/get-history-bulk") >= 2

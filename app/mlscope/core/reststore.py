@@ -28,6 +28,8 @@ PAGE = 1000
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = float(os.environ.get("MLSCOPE_HTTP_TIMEOUT", "30"))
 HISTORY_WORKERS = 8
+BULK_RUNS = 100  # the most run ids MLflow's get-history-bulk route takes
+BULK_POINTS = 25000  # the most points it returns (and it truncates without saying so)
 
 
 def _num(value) -> float:
@@ -60,11 +62,12 @@ class RestStore(Store):
             self.session.verify = os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
         self._exps: pd.DataFrame | None = None
         self._all: RunTable | None = None
+        self._bulk = True  # the server has MLflow's get-history-bulk route, until it says 404
         self._experiments_all()  # fail now, with words, if the server is not there
 
     # -- HTTP -----------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, **kwargs) -> dict:
-        url = f"{self.uri}/api/2.0/mlflow/{path}"
+    def _call(self, method: str, path: str, api: str = "api", **kwargs) -> dict:
+        url = f"{self.uri}/{api}/2.0/mlflow/{path}"
         req = self._requests
         try:
             resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -89,8 +92,10 @@ class RestStore(Store):
             code = (body or {}).get("error_code") if isinstance(body, dict) else None
             if code == "INVALID_PARAMETER_VALUE" and path == "runs/search":
                 raise FilterError(message or resp.text[:300], self.uri)
-            raise ServerError(f"{self.uri} answered HTTP {resp.status_code}"
+            err = ServerError(f"{self.uri} answered HTTP {resp.status_code}"
                               + (f": {message}" if message else "."), self.uri)
+            err.status = resp.status_code
+            raise err
         if not isinstance(body, dict):
             raise ServerError(f"{self.uri} did not answer like an MLflow tracking server "
                               f"(got {resp.headers.get('content-type', 'no content type')}).", self.uri)
@@ -207,32 +212,46 @@ class RestStore(Store):
         return out
 
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        """Through the server's bulk route (100 runs a request, as MLflow's UI asks), falling
+        back to one paged request per run and key where the server has no such route."""
         run_ids = list(dict.fromkeys(run_ids))
         if keys is None:
             table = self._run_table(None)
             m = table.metrics[table.metrics["run_id"].isin(set(run_ids))]
-            pairs = list(zip(m["run_id"], m["key"], strict=False))
+            by_key = m.groupby("key", sort=False)["run_id"].agg(list).to_dict()
         else:
-            pairs = [(r, k) for r in run_ids for k in keys]
-
-        def one(pair):
-            run_id, key = pair
-            pts = list(self._history_pages(run_id, key))
-            return run_id, key, pts
-
+            by_key = {k: run_ids for k in keys}
+        jobs = [(k, ids[i:i + BULK_RUNS]) for k, ids in by_key.items() for i in range(0, len(ids), BULK_RUNS)]
         with ThreadPoolExecutor(HISTORY_WORKERS) as pool:
-            results = list(pool.map(one, pairs))
-        cols: dict[str, list] = {"run_id": [], "key": [], "step": [], "timestamp": [], "value": []}
-        for run_id, key, pts in results:
-            cols["run_id"] += [run_id] * len(pts)
-            cols["key"] += [key] * len(pts)
-            cols["step"] += [int(p.get("step", 0) or 0) for p in pts]
-            cols["timestamp"] += [int(p.get("timestamp", 0) or 0) for p in pts]
-            cols["value"] += [_num(p.get("value")) for p in pts]
-        if not cols["run_id"]:
+            results = list(pool.map(lambda job: self._history_chunk(*job), jobs))
+        pts = [p for chunk in results for p in chunk]
+        if not pts:
             return empty_history()
-        return history_frame(np.array(cols["run_id"], dtype=object), np.array(cols["key"], dtype=object),
-                             cols["step"], cols["timestamp"], cols["value"])
+        return history_frame(np.array([p["run_id"] for p in pts], dtype=object),
+                             np.array([p["key"] for p in pts], dtype=object),
+                             [int(p.get("step", 0) or 0) for p in pts],
+                             [int(p.get("timestamp", 0) or 0) for p in pts],
+                             [_num(p.get("value")) for p in pts])
+
+    def _history_chunk(self, key: str, run_ids: list[str]) -> list[dict]:
+        """Every point of ``key`` for these runs. The bulk route silently stops at
+        BULK_POINTS, so a full answer is split in halves until each part fits."""
+        if self._bulk:
+            params = [("run_id", r) for r in run_ids] + [("metric_key", key), ("max_results", BULK_POINTS)]
+            try:
+                pts = self._call("GET", "metrics/get-history-bulk", api="ajax-api", params=params)
+                pts = pts.get("metrics", [])
+            except ServerError as exc:
+                if getattr(exc, "status", None) not in (404, 405):
+                    raise
+                self._bulk = False  # an older server or a proxy without the UI's routes
+            else:
+                if len(pts) < BULK_POINTS:
+                    return [{**p, "key": key} for p in pts]
+                if len(run_ids) > 1:
+                    half = len(run_ids) // 2
+                    return self._history_chunk(key, run_ids[:half]) + self._history_chunk(key, run_ids[half:])
+        return [{**p, "run_id": r, "key": key} for r in run_ids for p in self._history_pages(r, key)]
 
     def _history_pages(self, run_id: str, key: str):
         token = None
