@@ -72,3 +72,15 @@ def test_a_long_mlruns_read_streams_partial_frames(tmp_path, monkeypatch):
     seen = []
     final = open_store(root, cache=False).runs(view="all", partial=lambda f: seen.append(len(f)))
     assert len(seen) >= 2 and seen == sorted(seen) and 0 < seen[0] < len(final) == 600
+
+
+def test_run_caches_of_old_stores_are_evicted(built, tmp_path, monkeypatch):
+    import mlscope.core.filestore as fs
+
+    monkeypatch.setenv("MLSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(fs, "CACHE_KEEP", 2)
+    for i in range(4):
+        root = tmp_path / f"store{i}" / "mlruns"
+        shutil.copytree(built["file"], root)
+        open_store(root).runs()
+    assert len(list((tmp_path / "cache" / "runs").glob("*.pkl"))) == 2

@@ -47,6 +47,13 @@ from .store import (
 from .table import RunTable, fill_run_names
 
 CACHE_VERSION = 2
+CACHE_KEEP = 24  # run caches of this many stores are kept; the least recently written go
+
+
+def _evict(folder: Path, keep: int) -> None:
+    files = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 # -- the store ----------------------------------------------------------------------------------
 class FileStore(Store):
@@ -183,6 +190,7 @@ class FileStore(Store):
                 pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "experiments": experiments},
                             fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
+            _evict(path.parent, keep=CACHE_KEEP)
         except OSError:
             pass  # a cache we cannot write only costs speed
 
