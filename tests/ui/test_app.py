@@ -525,3 +525,22 @@ def test_watch_grows_the_curves_of_a_running_run(built, tmp_path, qtbot, window)
         fh.write("1700000099999 0.05 7\n")
     page._watch_tick()
     qtbot.waitUntil(lambda: panel.last_points()[(ids["running"], "rmse")][0] == 7, timeout=30000)
+
+
+def test_panel_borders_are_remembered(built, qtbot, window, settings, open_store_page):
+    page = open_store_page(built["file"])
+    page.split.setSizes([520, 700])
+    page.vsplit.setSizes([300, 400])
+    page._remember_splitters()
+    saved = settings.get("splitters")
+    assert saved["h"][0] > 450 and saved["v"][0] < saved["v"][1]
+    from mlscope.ui.store_page import StorePage
+
+    again = StorePage(str(built["file"]), settings)
+    qtbot.addWidget(again)
+    again.resize(page.size())
+    again.show()
+    qtbot.waitExposed(again)
+    h = again.split.sizes()
+    assert abs(h[0] / sum(h) - saved["h"][0] / sum(saved["h"])) < 0.05, (h, saved)
+    again.shutdown()

@@ -139,8 +139,11 @@ class StorePage(QWidget):
         self.split.addWidget(self.experiments)
         self.split.addWidget(right)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([370, 1070])
         self.vsplit = right
+        saved = self.settings.get("splitters") or {}
+        self.split.setSizes(saved.get("h") or [370, 1070])
+        if saved.get("v"):
+            right.setSizes(saved["v"])
 
         self.error_page = ErrorPage()
         self.stack = QStackedWidget()
@@ -151,6 +154,7 @@ class StorePage(QWidget):
         lay.addWidget(self.stack)
 
         self._detail_timer = QTimer(self, singleShot=True, interval=80)
+        self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._watch_timer = QTimer(self, interval=WATCH_INTERVAL_MS)
         self._wire()
 
@@ -172,6 +176,13 @@ class StorePage(QWidget):
         self.detail_tabs.currentChanged.connect(self._tab_changed)
         self.error_page.retryRequested.connect(lambda: self.open())
         self.error_page.closeRequested.connect(self.closeRequested)
+        for splitter in (self.split, self.vsplit):  # saved once the drag settles
+            splitter.splitterMoved.connect(lambda *_: self._splitter_timer.start())
+        self._splitter_timer.timeout.connect(self._remember_splitters)
+
+    def _remember_splitters(self, *_):
+        """Where the user put the panel borders, for every store page from now on."""
+        self.settings.set("splitters", {"h": self.split.sizes(), "v": self.vsplit.sizes()})
 
     def _start(self, kind: str, name: str, fn, on_done, on_error=None, on_progress=None,
                on_cancel=None, on_partial=None):
