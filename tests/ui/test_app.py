@@ -544,3 +544,25 @@ def test_panel_borders_are_remembered(built, qtbot, window, settings, open_store
     h = again.split.sizes()
     assert abs(h[0] / sum(h) - saved["h"][0] / sum(saved["h"])) < 0.05, (h, saved)
     again.shutdown()
+
+
+def test_project_folder_with_both_kinds_says_so_and_opens_the_other(built, tmp_path, qtbot, window):
+    import os
+    import shutil
+    import time as _time
+
+    shutil.copytree(built["file"], tmp_path / "mlruns")
+    shutil.copy(built["sqlite"], tmp_path / "mlflow.db")
+    later = _time.time() + 100
+    os.utime(tmp_path / "mlflow.db", (later, later))
+    page = wait_loaded(qtbot, window.open_target(str(tmp_path)))
+    assert page.info_bar.isVisible() and "mlruns" in page.info_bar.text()
+    other = str((tmp_path / "mlruns").resolve())
+    page.info_bar.linkActivated.emit(other)
+    qtbot.waitUntil(lambda: any(p.target == other for p in window.pages()), timeout=10000)
+
+
+def test_old_schema_database_explains_what_mlflow_would_do(corpus_copy, qtbot, window):
+    db = corpus_copy("MadanManav__MLFlow_tutorial_with_hyperopt") / "mlruns.db"
+    page = wait_loaded(qtbot, window.open_target(str(db)))
+    assert page.info_bar.isVisible() and "mlflow db upgrade" in page.info_bar.text()

@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         page.openFailed.connect(lambda msg, p=page: self._set_tab_title(p, "⚠ " + Path(p.target).name))
         page.problemsChanged.connect(lambda n, p=page: self._problems_changed(p, n))
         page.closeRequested.connect(lambda p=page: self.close_tab(self.tabs.indexOf(p)))
+        page.openRequested.connect(self.open_target)
         i = self.tabs.addTab(page, theme.icon(self._kind_icon(target)), Path(target).name or target)
         self.tabs.setTabToolTip(i, target)
         self.tabs.setCurrentIndex(i)

@@ -98,6 +98,7 @@ class StorePage(QWidget):
     runsLoaded = Signal(int)  # runs in the table
     problemsChanged = Signal(int)
     closeRequested = Signal()
+    openRequested = Signal(str)  # another store the user chose from the info bar
 
     def __init__(self, target, settings: Settings, experiment: str | None = None, parent=None):
         super().__init__(parent)
@@ -149,8 +150,14 @@ class StorePage(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.split)
         self.stack.addWidget(self.error_page)
+        # What the user should know about this store: the other store in a project folder,
+        # an older schema that MLflow would migrate. Hidden when there is nothing to say.
+        self.info_bar = QLabel(objectName="infoBar", wordWrap=True, openExternalLinks=False)
+        self.info_bar.setTextFormat(Qt.RichText)
+        self.info_bar.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
+        lay.addWidget(self.info_bar)
         lay.addWidget(self.stack)
 
         self._detail_timer = QTimer(self, singleShot=True, interval=80)
@@ -176,6 +183,7 @@ class StorePage(QWidget):
         self.detail_tabs.currentChanged.connect(self._tab_changed)
         self.error_page.retryRequested.connect(lambda: self.open())
         self.error_page.closeRequested.connect(self.closeRequested)
+        self.info_bar.linkActivated.connect(self.openRequested)
         for splitter in (self.split, self.vsplit):  # saved once the drag settles
             splitter.splitterMoved.connect(lambda *_: self._splitter_timer.start())
         self._splitter_timer.timeout.connect(self._remember_splitters)
@@ -244,10 +252,24 @@ class StorePage(QWidget):
         self.opened.emit(store)
         note = getattr(loc, "note", "")
         self.statusMessage.emit(note or f"Opened {store.uri}")
+        self._show_info(loc, store)
         self._exp_ids = self.experiments.selected_ids()
         self._attach_charts_store()
         self.load_runs()
         self._update_problems()
+
+    def _show_info(self, loc, store) -> None:
+        from html import escape
+
+        lines = []
+        if getattr(loc, "note", ""):
+            links = " ".join(f'<a href="{escape(str(a.path or a.uri))}">Open {escape(a.path.name if a.path else a.uri)}'
+                             "</a>" for a in getattr(loc, "alternatives", []))
+            lines.append(f"{escape(loc.note)} {links}")
+        if getattr(store, "read_only_note", ""):
+            lines.append(escape(store.read_only_note))
+        self.info_bar.setText("<br>".join(lines))
+        self.info_bar.setVisible(bool(lines))
 
     def _open_failed(self, exc) -> None:
         self.runs.set_loading(False)
