@@ -318,3 +318,82 @@ def test_not_an_mlflow_server(fake_server):
     with pytest.raises(ServerError) as err:
         open_store(url)
     assert "did not answer like an MLflow tracking server" in str(err.value)
+
+
+def test_a_copied_run_folder_is_shown_once(mlruns, built):
+    src = run_dir(mlruns, built["ids"], "running")
+    shutil.copytree(src, src.parent / (src.name + "_backup"))
+    store = open_store(mlruns, cache=False)
+    runs = store.runs(view="all")
+    assert len(runs) == ALL and runs["run_id"].is_unique
+    assert any("shown once" in p.message for p in store.problems)
+
+
+@pytest.mark.parametrize("where,content", [
+    ("experiment", b"name: x\nexperiment_id: 'EXP'\ncreation_time: soon\n"),
+    ("dataset", b"- a list\n- not a map\n"),
+])
+def test_odd_but_readable_metadata_is_not_a_traceback(mlruns, built, where, content):
+    ids = built["ids"]
+    if where == "experiment":
+        path = mlruns / ids["alpha"] / "meta.yaml"
+        content = content.replace(b"EXP", ids["alpha"].encode())
+    else:
+        path = next((mlruns / ids["alpha"] / "datasets").rglob("meta.yaml"))
+    path.write_bytes(content)
+    store = open_store(mlruns, cache=False)
+    assert len(store.runs(view="all")) == ALL
+    assert len(store.experiments("all")) == 4
+
+
+def test_unreadable_child_folder_does_not_block_locating_the_store(mlruns, built, tmp_path):
+    """One unreadable experiment is a problem of that experiment, not of the store."""
+    locked = mlruns / built["ids"]["gamma"]
+    locked.chmod(0)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from mlscope.core import open_store;"
+            "s = open_store(sys.argv[2], cache=False); print(len(s.runs(view='all')))")
+    try:
+        result = subprocess.run(unprivileged([sys.executable, "-c", code, str(APP), str(mlruns)]),
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "MLSCOPE_CACHE_DIR": str(tmp_path / "c")})
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == ALL - 1
+
+
+def test_sql_store_is_safe_across_many_threads(built):
+    """sqlite3 connections are never shared between threads (this crashed the process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_store(built["sqlite"])
+    ids = list(store.runs(view="all")["run_id"])
+    with ThreadPoolExecutor(12) as pool:
+        sizes = list(pool.map(lambda _: len(store.metric_history(ids, ["rmse"])), range(48)))
+    assert len(set(sizes)) == 1 and sizes[0] > 0
+
+
+def test_sqlite_uri_without_slashes_is_not_a_traceback():
+    with pytest.raises(StoreNotFound):
+        open_store("sqlite:foo.db")
+
+
+def test_a_snapshot_store_sees_new_commits_after_refresh(built, tmp_path):
+    """A database read from a snapshot (live WAL beside it) takes a new snapshot on refresh."""
+    from mlflow.tracking import MlflowClient
+
+    db = tmp_path / "mlflow.db"
+    shutil.copy(built["sqlite"], db)
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.commit()
+    store = open_store(db)
+    assert store.snapshot_dir is not None
+    before = len(store.runs(view="all"))
+    MlflowClient(f"sqlite:///{db}").create_run(built["sql_ids"]["alpha"], run_name="later")
+    assert len(store.runs(view="all")) == before
+    store.refresh()
+    assert len(store.runs(view="all")) == before + 1
+    store.close()
+    writer.close()

@@ -100,14 +100,17 @@ class FileStore(Store):
             if self._exps is not None:
                 return self._exps
             rows = []
-            self._exp_dirs = {}
+            exp_dirs: dict[str, Path] = {}  # published whole at the end: readers never see half
             for exp_id, (folder, trashed) in self._experiment_dirs().items():
                 meta_path = folder / "meta.yaml"
                 try:
                     meta = parse_meta(_read_bytes(str(meta_path)))
                 except FileNotFoundError:
                     continue  # not an experiment (an artifact folder, say)
-                except (OSError, ValueError, yaml.YAMLError) as exc:
+                except OSError as exc:
+                    self.problem(meta_path, f"cannot read: {exc.strerror or exc}")
+                    continue
+                except (ValueError, yaml.YAMLError) as exc:
                     self.problem(meta_path, f"malformed experiment metadata: {str(exc).splitlines()[0]}")
                     continue
                 if not isinstance(meta, dict) or "name" not in meta and "experiment_id" not in meta:
@@ -117,7 +120,7 @@ class FileStore(Store):
                     self.problem(meta_path, f"says experiment {meta.get('experiment_id')} but sits in "
                                             f"folder {exp_id}; MLflow ignores it too")
                     continue
-                self._exp_dirs[exp_id] = folder
+                exp_dirs[exp_id] = folder
                 stage = "deleted" if trashed else (meta.get("lifecycle_stage") or "active")
                 row = {
                     "experiment_id": exp_id,
@@ -135,7 +138,8 @@ class FileStore(Store):
                 rows.append(row)
             frame = pd.DataFrame(rows, columns=None if rows else EXPERIMENT_COLUMNS)
             for col in ("creation_time", "last_update_time"):
-                frame[col] = pd.array(frame[col].tolist(), dtype="Int64") if len(frame) else frame[col]
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+            self._exp_dirs = exp_dirs
             self._exps = frame
             return frame
 
@@ -232,7 +236,17 @@ class FileStore(Store):
                 keep = [d for d in dirs if d in unchanged]
                 base = entry["table"].subset([entry["run_ids"][d] for d in keep if d in entry["run_ids"]])
                 records = [(d, read[d][1]) for d in mine if read[d][1] is not None]
-                new = [rec for _, rec in records if rec[0] is not None]
+                new, seen, copies = [], set(base.info["run_id"]), set()
+                for d, rec in records:  # a copied run folder (run_backup/) holds the same run id
+                    if rec[0] is None:
+                        continue
+                    if rec[0][0] in seen:
+                        rec[5].append((d, f"run {rec[0][0]} is also in another folder of this "
+                                          "experiment; shown once"))
+                        copies.add(d)
+                        continue
+                    seen.add(rec[0][0])
+                    new.append(rec)
                 table = RunTable.concat([base, _table(new, self._datasets(e, new))])
                 entry = {
                     "sigs": {**{d: entry["sigs"][d] for d in keep},
@@ -241,7 +255,7 @@ class FileStore(Store):
                     "problems": {**{d: entry["problems"].get(d, []) for d in keep},
                                  **{d: rec[5] for d, rec in records}},
                     "run_ids": {**{d: entry["run_ids"][d] for d in keep if d in entry["run_ids"]},
-                                **{d: rec[0][0] for d, rec in records if rec[0] is not None}},
+                                **{d: rec[0][0] for d, rec in records if rec[0] is not None and d not in copies}},
                 }
                 # A run whose signature could not be taken is never served from the cache.
                 entry["sigs"] = {d: sig for d, sig in entry["sigs"].items() if d in entry["run_ids"]}
@@ -291,7 +305,10 @@ class FileStore(Store):
         for ds_id in {u[1] for u in uses}:
             path = self._exp_dirs[exp_id] / "datasets" / ds_id / "meta.yaml"
             try:
-                known[ds_id] = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
+                record = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
+                if not isinstance(record, dict):
+                    raise yaml.YAMLError("it is not a key: value map")
+                known[ds_id] = record
             except (OSError, yaml.YAMLError) as exc:
                 self.problem(path, f"unreadable dataset record: {exc}")
         rows = [(run_id, known[d].get("name"), known[d].get("digest"), ctx, known[d].get("source_type"),
@@ -382,6 +399,8 @@ class FileStore(Store):
                 path = os.path.join(entry.path, "meta.yaml")
                 try:
                     m = parse_meta(_read_bytes(path)) or {}
+                    if not isinstance(m, dict):
+                        raise ValueError("it is not a key: value map")
                 except FileNotFoundError:
                     continue
                 except (OSError, ValueError, yaml.YAMLError) as exc:

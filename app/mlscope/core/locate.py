@@ -32,14 +32,12 @@ class Location:
 
 
 def _meta_kind(folder: Path) -> str | None:
-    """'run' or 'experiment' by the keys of folder/meta.yaml, None if there is none."""
+    """'run' or 'experiment' by the keys of folder/meta.yaml, None if there is none or it
+    cannot be read (an unreadable experiment is the store reader's problem to report, not
+    a reason to refuse the whole store)."""
     try:
         with open(folder / "meta.yaml", "rb") as fh:
             text = fh.read(65536)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
-    except PermissionError as exc:
-        raise StorePermission(f"Permission denied reading {folder / 'meta.yaml'}.", str(folder)) from exc
     except OSError:
         return None
     keys = {line.split(b":", 1)[0].strip() for line in text.splitlines() if b":" in line}
@@ -121,7 +119,7 @@ def _inside_tree(path: Path) -> Location | None:
             parent = folder.parent
             root = parent.parent if parent.name == ".trash" else parent
             return _file(root, experiment_id, run_id)
-        if folder.is_dir() and is_mlruns_root(folder) and run_id is None and experiment_id is None:
+        if run_id is None and experiment_id is None and folder.is_dir() and is_mlruns_root(folder):
             return _file(folder)
     return None
 
@@ -139,6 +137,8 @@ def locate(target, choice: str | None = None) -> Location:
     if base in ("http", "https"):
         return Location("rest", text.rstrip("/"))
     if base == "sqlite":
+        if "://" not in text:
+            raise StoreNotFound(f"{text} is not an SQLite URI (sqlite:///path/to/file.db).", text)
         raw = text.split("://", 1)[1]
         path = raw[1:] if raw.startswith("/") else raw
         if path in ("", ":memory:"):

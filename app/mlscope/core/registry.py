@@ -52,6 +52,8 @@ def _file_models(store) -> list[tuple[Path, dict]]:
             continue
         try:
             meta = parse_meta(_read_bytes(os.path.join(entry.path, "meta.yaml"))) or {}
+            if not isinstance(meta, dict):
+                raise ValueError("it is not a key: value map")
         except FileNotFoundError:
             continue
         except Exception as exc:
@@ -86,15 +88,22 @@ def file_model_versions(store, name: str | None = None) -> pd.DataFrame:
         for alias, version in _files(folder / "aliases").items():
             if version.strip().isdigit():
                 aliases.setdefault(int(version), []).append(alias)
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            store.problem(folder, f"cannot list: {exc.strerror or exc}")
+            continue
+        for entry in entries:
             if not (entry.is_dir() and entry.name.startswith("version-")):
                 continue
             try:
                 v = parse_meta(_read_bytes(os.path.join(entry.path, "meta.yaml"))) or {}
+                if not isinstance(v, dict):
+                    raise ValueError("it is not a key: value map")
+                version = int(v.get("version", entry.name.split("-", 1)[1]))
             except Exception as exc:
                 store.problem(entry.path, f"malformed model version: {exc}")
                 continue
-            version = int(v.get("version", entry.name.split("-", 1)[1]))
             rows.append([model, version, v.get("current_stage") or "None", v.get("run_id"),
                          v.get("source"), v.get("status"), v.get("description"),
                          v.get("creation_timestamp"), v.get("last_updated_timestamp"),

@@ -141,12 +141,15 @@ class RestStore(Store):
         ids = experiment_ids if experiment_ids is not None else list(self._experiments_all()["experiment_id"])
         payload = {"experiment_ids": ids, "filter": filter_string or "", "max_results": PAGE,
                    "run_view_type": VIEW_TYPES[view], "order_by": list(order_by or [])}
-        info, metrics, params, tags, datasets, order = [], [], [], [], [], []
+        info, metrics, params, tags, datasets, order, seen = [], [], [], [], [], [], set()
         if not ids:
             return RunTable(), []
         for run in self._paged("runs/search", payload, "runs"):
             i, d = run.get("info", {}), run.get("data", {})
             run_id = i.get("run_id") or i.get("run_uuid")
+            if run_id in seen:  # runs logged while paging can shift a page: keep the first
+                continue
+            seen.add(run_id)
             order.append(run_id)
             info.append((run_id, str(i.get("experiment_id")), i.get("status"), i.get("artifact_uri"),
                          _num(i.get("start_time")), _num(i.get("end_time")), i.get("run_name") or None,

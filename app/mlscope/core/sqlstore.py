@@ -36,7 +36,7 @@ SIDECARS = ("-wal", "-journal", "-shm")
 USED_TABLES = {
     "alembic_version", "experiments", "experiment_tags", "runs", "latest_metrics", "metrics", "params",
     "tags", "inputs", "input_tags", "datasets", "registered_models", "registered_model_tags",
-    "model_versions", "model_version_tags", "registered_model_aliases",
+    "model_versions", "model_version_tags", "registered_model_aliases", "logged_models",
 }
 SQLITE_BUSY_TIMEOUT_S = 5.0
 # One query per chunk of run ids: SQLite scans a key's covering index once per query.
@@ -44,7 +44,7 @@ IN_CHUNK = 30000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 
 
 def _sqlite_path(uri: str) -> Path:
-    raw = uri.split("://", 1)[1]
+    raw = uri.split("://", 1)[-1]
     return Path(raw[1:] if raw.startswith("/") else raw)
 
 
@@ -153,7 +153,9 @@ class SqlStore(Store):
                 conn.execute("PRAGMA query_only = 1")
             return conn
 
-        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.SingletonThreadPool)
+        # A connection per query: sqlite3 connections must not be shared or closed across
+        # threads (SingletonThreadPool closed other threads' connections mid-query).
+        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
 
     def _snapshot(self, path: Path) -> Path:
         """Copy the database and its sidecars where SQLite may recover them without touching ours."""
@@ -345,6 +347,11 @@ class SqlStore(Store):
     def _forget(self) -> None:
         self._exps = None
         self._tables_cache = None
+        if self.snapshot_dir is not None:  # a snapshot never changes: take a new one
+            self.engine.dispose()
+            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+            self.snapshot_dir = None
+            self.engine = self._sqlite_engine()
 
     def run_inputs(self, run_id: str) -> list[dict]:
         table = self._run_table(None)

@@ -21,7 +21,6 @@ EXPERIMENT_COLUMNS = [
     "experiment_id", "name", "lifecycle_stage", "artifact_location", "creation_time",
     "last_update_time",
 ]
-HISTORY_COLUMNS = ["run_id", "key", "step", "timestamp", "value"]
 LOGGED_MODEL_COLUMNS = ["model_id", "experiment_id", "name", "source_run_id", "status", "model_type",
                         "artifact_location", "creation_timestamp", "last_updated_timestamp",
                         "lifecycle_stage"]
@@ -111,8 +110,11 @@ class Store:
 
     # -- shared ----------------------------------------------------------------------------
     def problem(self, where: str, message: str) -> None:
+        """Record what could not be read, once (reads repeat; the list should not)."""
         with self._lock:
-            self.problems.append(Problem(str(where), message))
+            item = Problem(str(where), message)
+            if item not in self.problems:
+                self.problems.append(item)
 
     def experiments(self, view: str = "active") -> pd.DataFrame:
         view = check_view(view)
