@@ -322,11 +322,6 @@ class FileStore(Store):
         mine = table.datasets[table.datasets["run_id"] == run_id]
         return mine.drop(columns=["run_id"]).to_dict("records")
 
-    def run_dir(self, run_id: str) -> Path | None:
-        self._run_table(None)
-        d = self._run_dirs.get(run_id)
-        return Path(d) if d else None
-
     def _find_run_dirs(self, run_ids) -> dict[str, str]:
         """run id -> folder, without reading the runs (a history request needs no run table)."""
         self._experiments_all()

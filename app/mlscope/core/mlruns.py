@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -204,7 +205,7 @@ def _text(path: str, problems: list) -> str | None:
         return data.decode("utf-8", errors="replace")
 
 
-def survey_run(run_dir: str, list_params: bool = True):
+def survey_run(run_dir: str):
     """(signature, files, problems) of a run folder, listed and stat'ed before anything is read.
 
     The signature is a digest of what can change: new metric/tag files change their folder's
@@ -226,7 +227,7 @@ def survey_run(run_dir: str, list_params: bool = True):
     params = os.path.join(run_dir, "params")  # written once: the folder's mtime shows new ones
     try:
         sig.append(("params", _stat_sig(os.stat(params))))
-        files["params"] = _walk_files(params, "", [], problems) if list_params else []
+        files["params"] = _walk_files(params, "", [], problems)
     except FileNotFoundError:
         files["params"] = []  # git drops empty folders: a run without params/ is still a run
     except OSError as exc:
@@ -364,6 +365,7 @@ def _signatures(run_dirs: list[str]):
 PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
 BATCH = 250
 _POOL: list = []
+_POOL_LOCK = threading.Lock()
 
 
 def _pool() -> ProcessPoolExecutor | None:
@@ -371,15 +373,19 @@ def _pool() -> ProcessPoolExecutor | None:
     workers = min(os.cpu_count() or 1, 4)
     if workers < 2:
         return None
-    if not _POOL:
-        import multiprocessing
+    with _POOL_LOCK:  # two stores loading at once must not start two pools
+        return _POOL[0] if _POOL else _new_pool(workers)
 
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])  # numpy + yaml only: small workers
-        else:
-            ctx = multiprocessing.get_context("spawn")
-        _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])  # numpy + yaml only: small workers
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
     return _POOL[0]
 
 
@@ -403,7 +409,10 @@ def _run_parallel(fn, items: list, progress, cancel, root, on_batch=None) -> lis
             if cancel and cancel():
                 raise Cancelled(f"Loading {root} was cancelled.")
     except BrokenProcessPool:
-        _POOL.clear()
+        with _POOL_LOCK:
+            for broken in _POOL:
+                broken.shutdown(wait=False, cancel_futures=True)
+            _POOL.clear()
         return [r for batch in batches for r in fn(batch)]
     return out
 

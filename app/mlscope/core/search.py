@@ -120,8 +120,6 @@ def select(table: RunTable, filter_string: str = "", order_by: list[str] | None 
                 key=lambda r: SearchUtils._get_value_for_sort(r, key_type, key, ascending),
                 reverse=not ascending,
             )
-    except FilterError:
-        raise
     except Exception as exc:
         raise FilterError(_mlflow_message(exc), filter_string or ", ".join(order_by or [])) from exc
     return [r.info.run_id for r in runs]
