@@ -143,3 +143,13 @@ def test_history_through_the_bulk_route_even_when_it_truncates(server, monkeypat
     assert len(hist[(hist["run_id"] == ids["long"]) & (hist["key"] == "val_loss")]) == len(ref) == 1000
     assert ("metrics/get-history" in calls) == (bulk_points == 500)
     assert calls.count("metrics/get-history-bulk") >= 2
+
+
+def test_one_run_detail_does_not_download_the_whole_server(server, monkeypatch):
+    url, ids = server
+    store = open_store(url)
+    monkeypatch.setattr(store, "_search", lambda *a, **k: pytest.fail("searched every run"))
+    detail = store.run(ids["dataset_run"])
+    assert detail["info"]["run_name"] == "with-dataset"
+    assert detail["inputs"][0]["name"] == "taxi" and detail["inputs"][0]["context"] == "train"
+    assert detail["metrics"]["rmse"]["value"] == 0.6

@@ -315,13 +315,6 @@ class FileStore(Store):
                  known[d].get("source")) for run_id, d, ctx in uses if d in known]
         return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
 
-    def run_inputs(self, run_id: str) -> list[dict]:
-        table = self._run_table(None)
-        if table.datasets is None:
-            return []
-        mine = table.datasets[table.datasets["run_id"] == run_id]
-        return mine.drop(columns=["run_id"]).to_dict("records")
-
     def _find_run_dirs(self, run_ids) -> dict[str, str]:
         """run id -> folder, without reading the runs (a history request needs no run table)."""
         self._experiments_all()

@@ -39,6 +39,53 @@ def _num(value) -> float:
         return float("nan")
 
 
+class _Rows:
+    """Runs as the REST API returns them -> the columns of a RunTable."""
+
+    def __init__(self):
+        self.order: list[str] = []
+        self.info, self.metrics, self.params, self.tags, self.datasets = [], [], [], [], []
+
+    def add(self, run: dict) -> None:
+        i, d = run.get("info", {}), run.get("data", {})
+        run_id = i.get("run_id") or i.get("run_uuid")
+        if run_id in self.order:
+            return
+        self.order.append(run_id)
+        self.info.append((run_id, str(i.get("experiment_id")), i.get("status"), i.get("artifact_uri"),
+                          _num(i.get("start_time")), _num(i.get("end_time")), i.get("run_name") or None,
+                          i.get("user_id"), i.get("lifecycle_stage", "active")))
+        self.metrics += [(run_id, m["key"], _num(m.get("value")), int(m.get("step", 0) or 0),
+                          int(m.get("timestamp", 0) or 0)) for m in d.get("metrics", [])]
+        self.params += [(run_id, p["key"], p.get("value", "")) for p in d.get("params", [])]
+        self.tags += [(run_id, t["key"], t.get("value", "")) for t in d.get("tags", [])]
+        self.datasets += [(run_id, *_dataset(di)) for di in (run.get("inputs") or {}).get("dataset_inputs", [])]
+
+    def table(self) -> RunTable:
+        info = (pd.DataFrame(self.info, columns=list(empty_info().columns)).astype(
+            {"start_time": "float64", "end_time": "float64"}) if self.info else empty_info())
+        for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id", "lifecycle_stage"):
+            info[col] = info[col].astype(object)
+        long = ["run_id", "key", "value"]
+        return RunTable(
+            info,
+            pd.DataFrame(self.metrics, columns=[*long, "step", "timestamp"]) if self.metrics else empty_long(True),
+            pd.DataFrame(self.params, columns=long).astype(object) if self.params else empty_long(),
+            pd.DataFrame(self.tags, columns=long).astype(object) if self.tags else empty_long(),
+            pd.DataFrame(self.datasets, columns=["run_id", *DATASET_COLUMNS]),
+        )
+
+
+DATASET_COLUMNS = ["name", "digest", "context", "source_type", "source"]
+
+
+def _dataset(dataset_input: dict) -> tuple:
+    ds = dataset_input.get("dataset", {})
+    ctx = next((t.get("value") for t in dataset_input.get("tags", []) if t.get("key") == "mlflow.data.context"),
+               None)
+    return ds.get("name"), ds.get("digest"), ctx, ds.get("source_type"), ds.get("source")
+
+
 class RestStore(Store):
     kind = "rest"
 
@@ -141,46 +188,27 @@ class RestStore(Store):
         ids = experiment_ids if experiment_ids is not None else list(self._experiments_all()["experiment_id"])
         payload = {"experiment_ids": ids, "filter": filter_string or "", "max_results": PAGE,
                    "run_view_type": VIEW_TYPES[view], "order_by": list(order_by or [])}
-        info, metrics, params, tags, datasets, order, seen = [], [], [], [], [], [], set()
         if not ids:
             return RunTable(), []
+        rows = _Rows()
         for run in self._paged("runs/search", payload, "runs"):
-            i, d = run.get("info", {}), run.get("data", {})
-            run_id = i.get("run_id") or i.get("run_uuid")
-            if run_id in seen:  # runs logged while paging can shift a page: keep the first
-                continue
-            seen.add(run_id)
-            order.append(run_id)
-            info.append((run_id, str(i.get("experiment_id")), i.get("status"), i.get("artifact_uri"),
-                         _num(i.get("start_time")), _num(i.get("end_time")), i.get("run_name") or None,
-                         i.get("user_id"), i.get("lifecycle_stage", "active")))
-            metrics += [(run_id, m["key"], _num(m.get("value")), int(m.get("step", 0) or 0),
-                         int(m.get("timestamp", 0) or 0)) for m in d.get("metrics", [])]
-            params += [(run_id, p["key"], p.get("value", "")) for p in d.get("params", [])]
-            tags += [(run_id, t["key"], t.get("value", "")) for t in d.get("tags", [])]
-            for di in (run.get("inputs") or {}).get("dataset_inputs", []):
-                ds = di.get("dataset", {})
-                ctx = next((t.get("value") for t in di.get("tags", []) if t.get("key") == "mlflow.data.context"), None)
-                datasets.append((run_id, ds.get("name"), ds.get("digest"), ctx, ds.get("source_type"),
-                                 ds.get("source")))
-            if len(order) % PAGE == 0:
+            rows.add(run)  # a run seen twice (pages shift while runs are logged) counts once
+            if len(rows.order) % PAGE == 0:
                 if progress:
-                    progress(len(order), 0)
+                    progress(len(rows.order), 0)
                 if cancel and cancel():
                     raise Cancelled(f"Loading {self.uri} was cancelled.")
         if progress:
-            progress(len(order), len(order))
-        table = RunTable(
-            pd.DataFrame(info, columns=list(empty_info().columns)).astype(
-                {"start_time": "float64", "end_time": "float64"}) if info else empty_info(),
-            pd.DataFrame(metrics, columns=["run_id", "key", "value", "step", "timestamp"]) if metrics else empty_long(True),
-            pd.DataFrame(params, columns=["run_id", "key", "value"]).astype(object) if params else empty_long(),
-            pd.DataFrame(tags, columns=["run_id", "key", "value"]).astype(object) if tags else empty_long(),
-            pd.DataFrame(datasets, columns=["run_id", "name", "digest", "context", "source_type", "source"]),
-        )
-        for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id", "lifecycle_stage"):
-            table.info[col] = table.info[col].astype(object)
-        return table, order
+            progress(len(rows.order), len(rows.order))
+        return rows.table(), rows.order
+
+    def _one_run(self, run_id: str) -> RunTable:
+        """``runs/get`` for one run, not a search of the whole server."""
+        if self._all is not None:
+            return self._all.subset([run_id])
+        rows = _Rows()
+        rows.add(self._call("GET", "runs/get", params={"run_id": run_id}).get("run", {}))
+        return rows.table()
 
     def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
         with self._lock:
@@ -203,16 +231,6 @@ class RestStore(Store):
     def _forget(self) -> None:
         self._exps = None
         self._all = None
-
-    def run_inputs(self, run_id: str) -> list[dict]:
-        body = self._call("GET", "runs/get", params={"run_id": run_id})
-        out = []
-        for di in (body.get("run", {}).get("inputs") or {}).get("dataset_inputs", []):
-            ds = di.get("dataset", {})
-            ctx = next((t.get("value") for t in di.get("tags", []) if t.get("key") == "mlflow.data.context"), None)
-            out.append({"name": ds.get("name"), "digest": ds.get("digest"), "context": ctx,
-                        "source_type": ds.get("source_type"), "source": ds.get("source")})
-        return out
 
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
         """Through the server's bulk route (100 runs a request, as MLflow's UI asks), falling

@@ -353,12 +353,6 @@ class SqlStore(Store):
             self.snapshot_dir = None
             self.engine = self._sqlite_engine()
 
-    def run_inputs(self, run_id: str) -> list[dict]:
-        table = self._run_table(None)
-        if table.datasets is None:
-            return []
-        return table.datasets[table.datasets["run_id"] == run_id].drop(columns=["run_id"]).to_dict("records")
-
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
         if not self._has("metrics"):
             return empty_history()

@@ -225,25 +225,32 @@ class Store:
             m = m[m["run_id"].isin(set(run_ids))]
         return sorted(m["key"].unique().tolist(), key=str)
 
+    def _one_run(self, run_id: str) -> RunTable:
+        """The table of one run (backends with a cheaper road than the whole table override it)."""
+        return self._run_table(None).subset([run_id])
+
     def run(self, run_id: str) -> dict:
-        """One run in full: info, params, latest metrics, tags (and what else the backend has)."""
-        table = self._run_table(None).subset([run_id])
+        """One run in full: info, params, latest metrics, tags, datasets and logged models."""
+        table = self._one_run(run_id)
         if table.info.empty:
             raise StoreError(f"Run {run_id} is not in {self.uri}.", self.uri)
-        rec = table.info.iloc[0].to_dict()
         return {
-            "info": rec,
-            "params": dict(zip(table.params["key"], table.params["value"], strict=False)),
+            "info": table.info.iloc[0].to_dict(),
+            "params": dict(zip(table.params["key"], table.params["value"], strict=True)),
             "metrics": {
                 k: {"value": v, "step": int(s), "timestamp": int(t)}
                 for k, v, s, t in zip(table.metrics["key"], table.metrics["value"],
-                                      table.metrics["step"], table.metrics["timestamp"], strict=False)
+                                      table.metrics["step"], table.metrics["timestamp"], strict=True)
             },
-            "tags": dict(zip(table.tags["key"], table.tags["value"], strict=False)),
-            "inputs": self.run_inputs(run_id),
+            "tags": dict(zip(table.tags["key"], table.tags["value"], strict=True)),
+            "inputs": _inputs(table),
             "logged_models": self.logged_models(view="all").query("source_run_id == @run_id")
             .to_dict("records"),
         }
+
+    def run_inputs(self, run_id: str) -> list[dict]:
+        """Datasets a run used: name, digest, context, source_type, source."""
+        return _inputs(self._one_run(run_id))
 
     def logged_models(self, experiment_ids=None, view: str = "active") -> pd.DataFrame:
         """MLflow 3 LoggedModels: LOGGED_MODEL_COLUMNS (empty where the store has none)."""
@@ -256,10 +263,6 @@ class Store:
 
     def _logged_models_all(self) -> pd.DataFrame:
         return pd.DataFrame(columns=LOGGED_MODEL_COLUMNS)
-
-    def run_inputs(self, run_id: str) -> list[dict]:
-        """Datasets a run used: name, digest, source_type, source, context."""
-        return []
 
     def registered_models(self) -> pd.DataFrame:
         """name, creation_timestamp, last_updated_timestamp, description, tags (dict), aliases (dict)."""
@@ -284,6 +287,12 @@ class Store:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.uri}>"
+
+
+def _inputs(table: RunTable) -> list[dict]:
+    if table.datasets is None or table.datasets.empty:
+        return []
+    return table.datasets.drop(columns=["run_id"]).to_dict("records")
 
 
 def open_store(target, *, choice: str | None = None, cache: bool = True) -> Store:
