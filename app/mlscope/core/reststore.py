@@ -323,7 +323,8 @@ class RestStore(Store):
     def model_versions(self, name: str | None = None) -> pd.DataFrame:
         from .registry import VERSION_COLUMNS
 
-        params = {"filter": f"name='{name}'"} if name else {}
+        # A name with a quote cannot go into MLflow's filter syntax: ask for all, keep ours.
+        params = {"filter": f"name='{name}'"} if name and "'" not in name else {}
         rows = []
         try:
             versions = list(self._paged_get("model-versions/search", "model_versions", params))
@@ -331,6 +332,8 @@ class RestStore(Store):
             self.problem(self.uri, f"model registry unavailable: {exc}")
             return pd.DataFrame(columns=VERSION_COLUMNS)
         for v in versions:
+            if name is not None and v.get("name") != name:
+                continue
             rows.append([v.get("name"), int(v.get("version")), v.get("current_stage") or "None",
                          v.get("run_id"), v.get("source"), v.get("status"), v.get("description"),
                          v.get("creation_timestamp"), v.get("last_updated_timestamp"), v.get("user_id"),
