@@ -144,15 +144,10 @@ class Store:
 
     @staticmethod
     def _scope(table: RunTable, ids, view: str) -> RunTable:
-        info = table.info
-        mask = pd.Series(True, index=info.index)
+        info = in_view(table.info, view)
         if ids is not None:
-            mask &= info["experiment_id"].isin(ids)
-        if view != "all":
-            mask &= (info["lifecycle_stage"] == "deleted") == (view == "deleted")
-        if mask.all():
-            return table
-        return table.subset(info.loc[mask, "run_id"])
+            info = info[info["experiment_id"].isin(ids)]
+        return table if len(info) == len(table.info) else table.subset(info["run_id"])
 
     def runs(
         self,
