@@ -44,7 +44,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable, fill_run_names
+from .table import RunTable, fill_run_names, info_frame
 
 CACHE_VERSION = 2
 CACHE_KEEP = 24  # run caches of this many stores are kept; the least recently written go
@@ -430,15 +430,7 @@ def _read_tail(path: str, offsets: dict) -> bytes:
 def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:
     if not records:
         return RunTable(datasets=datasets)
-    info = pd.DataFrame(
-        [r[0] for r in records],
-        columns=["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time",
-                 "run_name", "user_id", "lifecycle_stage"],
-    )
-    info = info.astype({"start_time": "float64", "end_time": "float64"})
-    for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id",
-                "lifecycle_stage"):
-        info[col] = info[col].astype(object)
+    info = info_frame(r[0] for r in records)
 
     def long(idx: int, cols: list[str]):
         run_col, rows = [], []

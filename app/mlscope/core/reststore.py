@@ -21,7 +21,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable, empty_info, empty_long, mlflow_frame
+from .table import RunTable, empty_long, info_frame, mlflow_frame
 
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
 PAGE = 1000
@@ -62,10 +62,7 @@ class _Rows:
         self.datasets += [(run_id, *_dataset(di)) for di in (run.get("inputs") or {}).get("dataset_inputs", [])]
 
     def table(self) -> RunTable:
-        info = (pd.DataFrame(self.info, columns=list(empty_info().columns)).astype(
-            {"start_time": "float64", "end_time": "float64"}) if self.info else empty_info())
-        for col in ("run_id", "experiment_id", "status", "artifact_uri", "run_name", "user_id", "lifecycle_stage"):
-            info[col] = info[col].astype(object)
+        info = info_frame(self.info)
         long = ["run_id", "key", "value"]
         return RunTable(
             info,

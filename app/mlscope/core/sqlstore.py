@@ -30,7 +30,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable, empty_long, fill_run_names
+from .table import RunTable, empty_long, fill_run_names, info_frame
 
 SIDECARS = ("-wal", "-journal", "-shm")
 USED_TABLES = {
@@ -276,14 +276,9 @@ class SqlStore(Store):
         rows = self._query(f"SELECT {cols} FROM runs")
         if progress:
             progress(0, len(rows))
-        info = pd.DataFrame(rows, columns=["run_id", "experiment_id", "status", "artifact_uri",
-                                           "start_time", "end_time", "run_name", "user_id",
-                                           "lifecycle_stage"])
-        info["experiment_id"] = info["experiment_id"].astype(str)
-        for col in ("start_time", "end_time"):
-            info[col] = pd.to_numeric(info[col], errors="coerce").astype("float64")
+        info = info_frame(rows)
+        info["experiment_id"] = info["experiment_id"].astype(str).astype(object)
         info["lifecycle_stage"] = info["lifecycle_stage"].fillna("active")
-        info = info.astype({c: object for c in info.columns if c not in ("start_time", "end_time")})
         info["run_name"] = info["run_name"].where(info["run_name"].notna() & (info["run_name"] != ""), None)
 
         metrics = self._latest_metrics()

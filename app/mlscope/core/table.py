@@ -35,11 +35,17 @@ def empty_long(with_metrics: bool = False) -> pd.DataFrame:
     )
 
 
+def info_frame(rows) -> pd.DataFrame:
+    """Run-info tuples (INFO_COLUMNS + EXTRA_COLUMNS order) -> RunTable.info: times as epoch
+    ms in float64 (NaN when missing), everything else as Python objects."""
+    info = pd.DataFrame(list(rows), columns=INFO_COLUMNS + EXTRA_COLUMNS, dtype=object)
+    for col in ("start_time", "end_time"):
+        info[col] = pd.to_numeric(info[col], errors="coerce").astype("float64")
+    return info
+
+
 def empty_info() -> pd.DataFrame:
-    cols = {c: pd.Series([], dtype=object) for c in INFO_COLUMNS + EXTRA_COLUMNS}
-    cols["start_time"] = pd.Series([], dtype="float64")
-    cols["end_time"] = pd.Series([], dtype="float64")
-    return pd.DataFrame(cols)
+    return info_frame([])
 
 
 @dataclass
