@@ -203,12 +203,20 @@ def test_sqlite_locked_by_a_writer(built, tmp_path):
     assert len(open_store(db).runs(view="all")) == ALL
 
 
-def test_sqlite_in_wal_mode_with_live_wal_reads_from_a_snapshot(built, tmp_path):
+def wal_copy(built, tmp_path):
+    """A copy of the built SQLite store in WAL mode, with a writer that never checkpoints:
+    what it commits stays in mlflow.db-wal."""
     db = tmp_path / "mlflow.db"
     shutil.copy(built["sqlite"], db)
     writer = sqlite3.connect(db)
     writer.execute("PRAGMA journal_mode=WAL")
     writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.commit()
+    return db, writer
+
+
+def test_sqlite_in_wal_mode_with_live_wal_reads_from_a_snapshot(built, tmp_path):
+    db, writer = wal_copy(built, tmp_path)
     writer.execute("UPDATE runs SET name = 'renamed-in-wal' WHERE run_uuid = ?", (built["sql_ids"]["running"],))
     writer.commit()  # the change lives only in mlflow.db-wal now
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -382,12 +390,7 @@ def test_a_snapshot_store_sees_new_commits_after_refresh(built, tmp_path):
     """A database read from a snapshot (live WAL beside it) takes a new snapshot on refresh."""
     from mlflow.tracking import MlflowClient
 
-    db = tmp_path / "mlflow.db"
-    shutil.copy(built["sqlite"], db)
-    writer = sqlite3.connect(db)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.commit()
+    db, writer = wal_copy(built, tmp_path)
     store = open_store(db)
     assert store.snapshot_dir is not None
     before = len(store.runs(view="all"))
