@@ -53,15 +53,7 @@ def in_view(frame: pd.DataFrame, view: str) -> pd.DataFrame:
 
 
 def empty_history() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "run_id": pd.Series([], dtype=object),
-            "key": pd.Series([], dtype=object),
-            "step": pd.Series([], dtype="int64"),
-            "timestamp": pd.Series([], dtype="int64"),
-            "value": pd.Series([], dtype="float64"),
-        }
-    )
+    return history_frame([], [], [], [], [])
 
 
 def history_frame(run_ids, keys, steps, timestamps, values) -> pd.DataFrame:
