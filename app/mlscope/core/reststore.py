@@ -145,10 +145,12 @@ class RestStore(Store):
                               f"(got {resp.headers.get('content-type', 'no content type')}).", self.uri)
         return body
 
-    def _paged(self, path: str, payload: dict, key: str):
+    def _paged(self, method: str, path: str, key: str, args: dict):
+        """Every item of a paged MLflow answer: POST sends ``args`` as JSON, GET as the query."""
         token = None
         while True:
-            body = self._call("POST", path, json={**payload, **({"page_token": token} if token else {})})
+            page = {**args, **({"page_token": token} if token else {})}
+            body = self._call(method, path, **({"json": page} if method == "POST" else {"params": page}))
             yield from body.get(key, [])
             token = body.get("next_page_token")
             if not token:
@@ -160,8 +162,8 @@ class RestStore(Store):
             if self._exps is not None:
                 return self._exps
             rows = []
-            for e in self._paged("experiments/search", {"max_results": PAGE, "view_type": "ALL"},
-                                 "experiments"):
+            for e in self._paged("POST", "experiments/search", "experiments",
+                                 {"max_results": PAGE, "view_type": "ALL"}):
                 row = {
                     "experiment_id": str(e.get("experiment_id")),
                     "name": e.get("name"),
@@ -188,7 +190,7 @@ class RestStore(Store):
         if not ids:
             return RunTable(), []
         rows = _Rows()
-        for run in self._paged("runs/search", payload, "runs"):
+        for run in self._paged("POST", "runs/search", "runs", payload):
             rows.add(run)  # a run seen twice (pages shift while runs are logged) counts once
             if len(rows.order) % PAGE == 0:
                 if progress:
@@ -269,26 +271,15 @@ class RestStore(Store):
                 if len(run_ids) > 1:
                     half = len(run_ids) // 2
                     return self._history_chunk(key, run_ids[:half]) + self._history_chunk(key, run_ids[half:])
-        return [{**p, "run_id": r, "key": key} for r in run_ids for p in self._history_pages(r, key)]
-
-    def _history_pages(self, run_id: str, key: str):
-        token = None
-        while True:
-            params = {"run_id": run_id, "metric_key": key, "max_results": 25000}
-            if token:
-                params["page_token"] = token
-            body = self._call("GET", "metrics/get-history", params=params)
-            yield from body.get("metrics", [])
-            token = body.get("next_page_token")
-            if not token:
-                return
+        return [{**p, "run_id": r, "key": key} for r in run_ids for p in self._paged(
+            "GET", "metrics/get-history", "metrics", {"run_id": r, "metric_key": key, "max_results": 25000})]
 
     def _logged_models_all(self) -> pd.DataFrame:
         ids = list(self._experiments_all()["experiment_id"])
         rows = []
         try:
-            models = list(self._paged("logged-models/search", {"experiment_ids": ids, "max_results": 100},
-                                      "models")) if ids else []
+            models = list(self._paged("POST", "logged-models/search", "models",
+                                      {"experiment_ids": ids, "max_results": 100})) if ids else []
         except ServerError as exc:  # servers before MLflow 3 have no logged models
             self.problem(self.uri, f"logged models unavailable: {exc}")
             models = []
@@ -304,7 +295,8 @@ class RestStore(Store):
 
         rows = []
         try:
-            models = list(self._paged_get("registered-models/search", "registered_models"))
+            models = list(self._paged("GET", "registered-models/search", "registered_models",
+                                     {"max_results": 1000}))
         except ServerError as exc:
             self.problem(self.uri, f"model registry unavailable: {exc}")
             return pd.DataFrame(columns=MODEL_COLUMNS)
@@ -324,30 +316,27 @@ class RestStore(Store):
         params = {"filter": f"name='{name}'"} if name and "'" not in name else {}
         rows = []
         try:
-            versions = list(self._paged_get("model-versions/search", "model_versions", params))
+            versions = list(self._paged("GET", "model-versions/search", "model_versions",
+                                       {**params, "max_results": 10000}))
         except ServerError as exc:
             self.problem(self.uri, f"model registry unavailable: {exc}")
             return pd.DataFrame(columns=VERSION_COLUMNS)
+        # model-versions/search leaves aliases out; the registered models carry them.
+        by_version: dict[tuple, set] = {}
+        models = self.registered_models()
+        for model, aliases in zip(models["name"], models["aliases"], strict=True):
+            for alias, version in aliases.items():
+                by_version.setdefault((model, int(version)), set()).add(alias)
         for v in versions:
             if name is not None and v.get("name") != name:
                 continue
+            key = (v.get("name"), int(v.get("version")))
             rows.append([v.get("name"), int(v.get("version")), v.get("current_stage") or "None",
                          v.get("run_id"), v.get("source"), v.get("status"), v.get("description"),
                          v.get("creation_timestamp"), v.get("last_updated_timestamp"), v.get("user_id"),
-                         {t["key"]: t.get("value") for t in v.get("tags", [])}, sorted(v.get("aliases", []))])
+                         {t["key"]: t.get("value") for t in v.get("tags", [])},
+                         sorted(by_version.get(key, set()) | set(v.get("aliases", [])))])
         return pd.DataFrame(rows, columns=VERSION_COLUMNS).sort_values(["name", "version"]).reset_index(drop=True)
-
-    def _paged_get(self, path: str, key: str, params: dict | None = None):
-        token = None
-        while True:
-            p = {**(params or {}), "max_results": 1000 if "registered" in path else 10000}
-            if token:
-                p["page_token"] = token
-            body = self._call("GET", path, params=p)
-            yield from body.get(key, [])
-            token = body.get("next_page_token")
-            if not token:
-                return
 
     def close(self) -> None:
         self.session.close()
