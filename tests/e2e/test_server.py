@@ -153,3 +153,20 @@ def test_one_run_detail_does_not_download_the_whole_server(server, monkeypatch):
     assert detail["info"]["run_name"] == "with-dataset"
     assert detail["inputs"][0]["name"] == "taxi" and detail["inputs"][0]["context"] == "train"
     assert detail["metrics"]["rmse"]["value"] == 0.6
+
+
+def test_registry_reads_equal_mlflow(server):
+    url, ids = server
+    client = MlflowClient(url)
+    client.create_registered_model("it's-a-model")
+    client.create_model_version("it's-a-model", f"runs:/{ids['parent']}/model", run_id=ids["parent"])
+    client.set_registered_model_alias("it's-a-model", "champion", "1")
+    store = open_store(url)
+    models = store.registered_models()
+    # Versions are ints in mlscope on every backend; MLflow's REST client hands them as strings.
+    assert dict(zip(models["name"], models["aliases"], strict=True)) == {
+        m.name: {a: int(v) for a, v in m.aliases.items()} for m in client.search_registered_models()}
+    versions = store.model_versions("it's-a-model")
+    assert versions[["name", "version", "run_id"]].values.tolist() == [["it's-a-model", 1, ids["parent"]]]
+    assert versions["aliases"].tolist() == [["champion"]]
+    assert store.problems == []
