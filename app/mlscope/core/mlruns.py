@@ -158,6 +158,42 @@ def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
     return values[best], steps[best], ts[best]
 
 
+_NUMERIC = b"0123456789.-+e \r\n"
+
+
+def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
+    """(latest point as (value, step, timestamp), or None when no line is readable; number
+    of malformed lines) of a metric file, as MLflow picks it.
+
+    The run table needs only this point, so a usual file (plain numbers, three fields a
+    line, whole timestamps) is settled by its steps alone and only the lines at the top step
+    are parsed further: three times faster than parsing every value. Anything else takes
+    :func:`parse_metric_lines`.
+    """
+    tokens = data.split()
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if (n_lines and len(tokens) == 3 * n_lines and b"  " not in data
+            and not data.translate(None, _NUMERIC) and b"".join(tokens[0::3]).isdigit()):
+        try:
+            steps = list(map(int, tokens[2::3]))
+            top = max(steps)
+            if steps[-1] == top and steps.count(top) == 1:
+                i = len(steps) - 1
+            else:  # max by (step, timestamp, value), ties in file order, as MLflow's max()
+                tied = [i for i, s in enumerate(steps) if s == top]
+                i = max(tied, key=lambda i: (int(tokens[3 * i]), float(tokens[3 * i + 1])))
+            t = int(tokens[3 * i])
+            if t < 2**63 and -(2**63) <= top < 2**63:
+                return (float(tokens[3 * i + 1]), top, t), 0
+        except ValueError:
+            pass
+    ts, values, steps, bad = parse_metric_lines(data)
+    if len(values) == 0:
+        return None, bad
+    value, step, t = latest_point(ts, values, steps)
+    return (float(value), int(step), int(t)), bad
+
+
 # -- one run ------------------------------------------------------------------------------------
 def clean_name(name: str, path: str, problems: list) -> str:
     """A file name as text: names that are not UTF-8 are shown with replacement characters."""
@@ -283,18 +319,17 @@ def read_run(run_dir: str, experiment_id: str, survey=None):
     metrics = []
     for key, path in files.get("metrics", []):
         try:
-            ts, values, steps, bad = parse_metric_lines(_read_bytes(path))
+            data = _read_bytes(path)
         except OSError as exc:
             problems.append((path, f"cannot read: {exc.strerror or exc}"))
             continue
+        latest, bad = latest_metric(data)
         if bad:
             problems.append((path, f"{bad} malformed line(s) skipped"))
-        if len(values) == 0:
-            if not bad:
-                problems.append((path, "metric file is empty"))
-            continue
-        value, step, t = latest_point(ts, values, steps)
-        metrics.append((key, float(value), int(step), int(t)))
+        if latest is not None:
+            metrics.append((key, *latest))
+        elif not bad:
+            problems.append((path, "metric file is empty"))
     params = []
     for key, path in files.get("params", []):
         text = _text(path, problems)
