@@ -71,3 +71,24 @@ def test_the_lean_signature_is_the_surveys_signature(built):
     assert len(run_dirs) > 15
     for d in run_dirs:
         assert run_signature(str(d)) == survey_run(str(d))[0] is not None
+
+
+def test_the_one_pass_reader_equals_the_careful_one(built):
+    """_read_plain() takes the usual run folder in one pass; survey_run() + read_run() are the
+    careful path it leaves the rest to. Where it answers, they must agree, signature and all."""
+    from mlscope.core.mlruns import _read_plain, read_run, survey_run
+
+    answered = 0
+    for kind in ("file", "git"):
+        for meta in built[kind].rglob("meta.yaml"):
+            d = meta.parent
+            if "run_id" not in meta.read_text():
+                continue
+            exp_id = d.parent.name
+            plain = _read_plain(str(d), exp_id)
+            if plain is None:
+                continue
+            answered += 1
+            survey = survey_run(str(d))
+            assert plain == (survey[0], read_run(str(d), exp_id, survey)), d
+    assert answered > 10

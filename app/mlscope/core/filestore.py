@@ -131,7 +131,7 @@ class FileStore(Store):
                     "last_update_time": meta.get("last_update_time"),
                 }
                 problems: list = []
-                for key, path in _walk_files(str(folder / "tags"), "", [], problems):
+                for key, path in _walk_files(str(folder / "tags"), "", None, problems):
                     row["tags." + key] = _text(path, problems)
                 for where, msg in problems:
                     self.problem(where, msg)
@@ -351,7 +351,7 @@ class FileStore(Store):
                 # One file per key (nested keys are nested paths): no need to list the folder.
                 files = [(k, os.path.join(run_dir, "metrics", *k.split("/"))) for k in wanted]
             else:
-                files = _walk_files(os.path.join(run_dir, "metrics"), "", [], problems)
+                files = _walk_files(os.path.join(run_dir, "metrics"), "", None, problems)
             for key, path in files:
                 try:
                     data = _read_bytes(path) if _tail is None else _read_tail(path, _tail)

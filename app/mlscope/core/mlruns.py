@@ -40,6 +40,19 @@ def _plain_is_string(value: str) -> bool:
     return not any(regexp.match(value) for _tag, regexp in _RESOLVERS.get(value[0], ()))
 
 
+_PLAIN_KEYS: dict[str, bool] = {}  # the few keys MLflow writes, checked once
+
+
+def _plain_key(key: str) -> bool:
+    ok = _PLAIN_KEYS.get(key)
+    if ok is None:
+        ok = bool(key) and key[0] not in _SPECIAL_START and key[0] != " " and key[-1] != " " \
+            and _plain_is_string(key)
+        if len(_PLAIN_KEYS) < 256:
+            _PLAIN_KEYS[key] = ok
+    return ok
+
+
 def parse_meta(data: bytes) -> dict | None:
     """Parse a meta.yaml as PyYAML's safe loader would, fast for what MLflow writes.
 
@@ -59,7 +72,7 @@ def parse_meta(data: bytes) -> dict | None:
                 key, value = line[:-1], ""
             else:
                 return _slow(text)
-        if not key or key[0] in _SPECIAL_START or key[0] == " " or key[-1] == " " or not _plain_is_string(key):
+        if not _plain_key(key):
             return _slow(text)
         if not value:
             out[key] = None
@@ -67,14 +80,14 @@ def parse_meta(data: bytes) -> dict | None:
             if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
                 return _slow(text)
             out[key] = value[1:-1].replace("''", "'")
+        elif _INT.match(value):  # a decimal integer is an int to PyYAML too
+            out[key] = int(value)
         elif value == "[]":
             out[key] = []
         elif value[0] in _SPECIAL_START or " #" in value or ": " in value or value[-1] in " :":
             return _slow(text)
         elif _plain_is_string(value):
             out[key] = value
-        elif _INT.match(value):
-            out[key] = int(value)
         else:
             return _slow(text)
     return out or _slow(text)
@@ -197,6 +210,8 @@ def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
 # -- one run ------------------------------------------------------------------------------------
 def clean_name(name: str, path: str, problems: list) -> str:
     """A file name as text: names that are not UTF-8 are shown with replacement characters."""
+    if name.isascii():
+        return name
     try:
         name.encode("utf-8")
         return name
@@ -205,8 +220,9 @@ def clean_name(name: str, path: str, problems: list) -> str:
         return os.fsencode(name).decode("utf-8", errors="replace")
 
 
-def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tuple[str, str]]:
-    """(key, path) of every file under folder; nested folders make keys with '/'."""
+def _walk_files(folder: str, prefix: str, sig: list | None, problems: list) -> list[tuple[str, str]]:
+    """(key, path) of every file under folder; nested folders make keys with '/'. Each file's
+    name, mtime and size go to ``sig`` unless it is None."""
     out = []
     try:
         entries = list(os.scandir(folder))
@@ -222,7 +238,8 @@ def _walk_files(folder: str, prefix: str, sig: list, problems: list) -> list[tup
                 out.extend(_walk_files(entry.path, prefix + name + "/", sig, problems))
             else:
                 out.append((prefix + name, entry.path))
-                sig.append((entry.name, *_stat_sig(entry.stat())))
+                if sig is not None:
+                    sig.append((entry.name, *_stat_sig(entry.stat())))
         except OSError as exc:
             problems.append((entry.path, f"cannot read: {exc.strerror or exc}"))
     return out
@@ -263,7 +280,7 @@ def survey_run(run_dir: str):
     params = os.path.join(run_dir, "params")  # written once: the folder's mtime shows new ones
     try:
         sig.append(("params", _stat_sig(os.stat(params))))
-        files["params"] = _walk_files(params, "", [], problems)
+        files["params"] = _walk_files(params, "", None, problems)
     except FileNotFoundError:
         files["params"] = []  # git drops empty folders: a run without params/ is still a run
     except OSError as exc:
@@ -271,7 +288,7 @@ def survey_run(run_dir: str):
         files["params"] = []
     if problems:
         return None, files, problems
-    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest(), files, problems
+    return _digest(sig), files, problems
 
 
 def read_run(run_dir: str, experiment_id: str, survey=None):
@@ -289,10 +306,42 @@ def read_run(run_dir: str, experiment_id: str, survey=None):
         return None
     except OSError as exc:
         return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")])
+
+    def contents(kind):
+        out = []
+        for key, path in files.get(kind, []):
+            try:
+                out.append((key, _read_bytes(path)))
+            except OSError as exc:
+                problems.append((path, f"cannot read: {exc.strerror or exc}"))
+        return out
+
+    record = _record(run_dir, experiment_id, data, contents("metrics"), contents("params"),
+                     contents("tags"), problems)
+    if record[0] is None:
+        return record
+    for key, path in files.get("inputs", []):
+        if key.endswith("meta.yaml"):
+            try:
+                m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
+                if "dataset" in str(m.get("source_type", "")).lower() or m.get("source_type") == 1:
+                    record[4].append((str(m.get("source_id")),
+                                      (m.get("tags") or {}).get("mlflow.data.context")))
+            except (OSError, yaml.YAMLError, AttributeError) as exc:
+                problems.append((path, f"unreadable input record: {exc}"))
+    return record
+
+
+def _record(run_dir: str, experiment_id: str, meta_data: bytes, metrics: list, params: list,
+            tags: list, problems: list):
+    """A run's record from the bytes of its files: MLflow's reading of them, in one place.
+
+    ``metrics``, ``params`` and ``tags`` are (key, file contents) pairs."""
+    meta_path = os.path.join(run_dir, "meta.yaml")
     try:
-        meta = parse_meta(data)
+        meta = parse_meta(meta_data)
         if not isinstance(meta, dict):
-            raise ValueError("it is empty" if not data.strip() else "it is not a key: value map")
+            raise ValueError("it is empty" if not meta_data.strip() else "it is not a key: value map")
     except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")])
@@ -316,45 +365,152 @@ def read_run(run_dir: str, experiment_id: str, survey=None):
             _ms(meta.get("end_time")), run_name if run_name not in ("", None) else None,
             meta.get("user_id"), meta.get("lifecycle_stage") or "active")
 
-    metrics = []
-    for key, path in files.get("metrics", []):
-        try:
-            data = _read_bytes(path)
-        except OSError as exc:
-            problems.append((path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        latest, bad = latest_metric(data)
+    latest = []
+    for key, data in metrics:
+        point, bad = latest_metric(data)
         if bad:
-            problems.append((path, f"{bad} malformed line(s) skipped"))
-        if latest is not None:
-            metrics.append((key, *latest))
+            problems.append((os.path.join(run_dir, "metrics", key), f"{bad} malformed line(s) skipped"))
+        if point is not None:
+            latest.append((key, *point))
         elif not bad:
-            problems.append((path, "metric file is empty"))
-    params = []
-    for key, path in files.get("params", []):
-        text = _text(path, problems)
-        if text is not None:
-            params.append((key, text))
-    tags = []
-    for key, path in files.get("tags", []):
-        text = _text(path, problems)
-        if text is not None:
-            tags.append((key, text))
-    inputs = []
-    for key, path in files.get("inputs", []):
-        if key.endswith("meta.yaml"):
-            try:
-                m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
-                if "dataset" in str(m.get("source_type", "")).lower() or m.get("source_type") == 1:
-                    inputs.append((str(m.get("source_id")), (m.get("tags") or {}).get("mlflow.data.context")))
-            except (OSError, yaml.YAMLError, AttributeError) as exc:
-                problems.append((path, f"unreadable input record: {exc}"))
-    return (info, metrics, params, tags, inputs, problems)
+            problems.append((os.path.join(run_dir, "metrics", key), "metric file is empty"))
+    return (info, latest, _texts(run_dir, "params", params, problems),
+            _texts(run_dir, "tags", tags, problems), [], problems)
+
+
+def _texts(run_dir: str, kind: str, items: list, problems: list) -> list[tuple[str, str]]:
+    out = []
+    for key, data in items:
+        try:
+            out.append((key, data.decode("utf-8")))
+        except UnicodeDecodeError:
+            problems.append((os.path.join(run_dir, kind, key), "not UTF-8; shown with replacement characters"))
+            out.append((key, data.decode("utf-8", errors="replace")))
+    return out
+
+
+# -- the fast path: one pass over a plain run folder ----------------------------------------------
+_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_HAS_DIR_FD = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
+
+
+class _NotPlain(Exception):
+    """The run folder has something the fast path leaves to survey_run() and read_run()."""
+
+
+def _read_at(name: str, dir_fd: int, stat: bool = True) -> tuple[bytes, os.stat_result | None]:
+    """A file in an open folder, and its stat taken before reading: a file that grows while
+    it is read gets a signature older than what was read, so it is read again next time.
+    Without ``stat``, a folder is still refused: reading it fails."""
+    fd = os.open(name, _O_READ, dir_fd=dir_fd)
+    try:
+        st = os.fstat(fd) if stat else None
+        if st is not None and st.st_mode & 0o170000 != 0o100000:  # a folder (nested key)...
+            raise _NotPlain
+        data = os.read(fd, _CHUNK)
+        if len(data) == _CHUNK:
+            raise _NotPlain
+        return data, st
+    finally:
+        os.close(fd)
+
+
+def _folder_at(name: str, dir_fd: int, sig: list | None) -> list[tuple[str, bytes]]:
+    """(name, contents) of every file in a sub-folder of a run; stats go to ``sig``."""
+    try:
+        fd = os.open(name, _O_DIR, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return []
+    try:
+        out = []
+        for entry in os.listdir(fd):
+            if not entry.isascii():
+                raise _NotPlain
+            data, st = _read_at(entry, fd, sig is not None)
+            if st is not None:
+                sig.append((entry, st.st_mtime_ns, st.st_size))
+            out.append((entry, data))
+        return out
+    finally:
+        os.close(fd)
+
+
+def _read_plain(run_dir: str, experiment_id: str):
+    """(signature, record) of a run folder in one pass, each file opened once relative to
+    its folder, or None when the folder needs the careful path (nested keys, non-ASCII names,
+    inputs, big files, anything unreadable). Same results as survey_run() + read_run()."""
+    try:
+        rfd = os.open(run_dir, _O_DIR)
+    except OSError:
+        return None
+    try:
+        meta, st = _read_at("meta.yaml", rfd)
+        sig: list = [_stat_sig(st)]
+        parts = {}
+        for sub in ("metrics", "tags"):
+            sig.append(sub)
+            parts[sub] = _folder_at(sub, rfd, sig)
+        sig.append("inputs")
+        try:
+            os.stat("inputs", dir_fd=rfd)
+            return None
+        except FileNotFoundError:
+            pass
+        try:
+            sig.append(("params", _stat_sig(os.stat("params", dir_fd=rfd))))
+            params = _folder_at("params", rfd, None)
+        except FileNotFoundError:
+            params = []
+    except (OSError, _NotPlain):
+        return None
+    finally:
+        os.close(rfd)
+    problems: list = []
+    record = _record(run_dir, experiment_id, meta, parts["metrics"], params, parts["tags"], problems)
+    return _digest(sig), record
+
+
+def _digest(sig: list) -> bytes:
+    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
 
 def run_signature(run_dir: str) -> bytes | None:
     """survey_run()'s signature alone, by a lean walk: reopening a store takes one of these
     per run, so it skips everything the signature does not need (keys, paths, name checks)."""
+    if not _HAS_DIR_FD:
+        return _run_signature_by_path(run_dir)
+    try:
+        rfd = os.open(run_dir, _O_DIR)
+    except OSError:
+        return None
+    try:
+        sig: list = [_stat_sig(os.stat("meta.yaml", dir_fd=rfd))]
+        for sub in ("metrics", "tags", "inputs"):
+            sig.append(sub)
+            try:
+                fd = os.open(sub, _O_DIR, dir_fd=rfd)
+            except FileNotFoundError:
+                continue
+            try:
+                for name in os.listdir(fd):
+                    st = os.stat(name, dir_fd=fd)
+                    if st.st_mode & 0o170000 == 0o040000:  # nested keys: the careful walk
+                        return _run_signature_by_path(run_dir)
+                    sig.append((name, st.st_mtime_ns, st.st_size))
+            finally:
+                os.close(fd)
+        try:
+            sig.append(("params", _stat_sig(os.stat("params", dir_fd=rfd))))
+        except FileNotFoundError:
+            pass
+    except OSError:
+        return None
+    finally:
+        os.close(rfd)
+    return _digest(sig)
+
+
+def _run_signature_by_path(run_dir: str) -> bytes | None:
     try:
         sig: list = [_stat_sig(os.stat(os.path.join(run_dir, "meta.yaml")))]
         for sub in ("metrics", "tags", "inputs"):
@@ -366,7 +522,7 @@ def run_signature(run_dir: str) -> bytes | None:
             pass
     except OSError:
         return None
-    return hashlib.blake2b(repr(sig).encode("utf-8", "surrogateescape"), digest_size=16).digest()
+    return _digest(sig)
 
 
 def _sig_walk(folder: str, sig: list) -> None:
@@ -387,8 +543,11 @@ def _read_many(jobs: list[tuple[str, str]]):
     that changes while it is read looks changed next time."""
     out = []
     for d, e in jobs:
-        survey = survey_run(d)
-        out.append((survey[0], read_run(d, e, survey)))
+        done = _read_plain(d, e) if _HAS_DIR_FD else None
+        if done is None:
+            survey = survey_run(d)
+            done = (survey[0], read_run(d, e, survey))
+        out.append(done)
     return out
 
 
