@@ -171,6 +171,9 @@ class FileStore(Store):
         digest = hashlib.sha1(str(self.root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
         return cache_dir() / "runs" / f"{digest}.pkl"
 
+    def _cache_file_exists(self) -> bool:
+        return self.use_cache and self._cache_file().is_file()
+
     def _load_cache(self) -> dict:
         """experiment id -> {"sigs": {run_dir: digest}, "table": RunTable,
         "problems": {run_dir: [...]}, "run_ids": {run_dir: run_id}}."""
@@ -204,12 +207,15 @@ class FileStore(Store):
         runs read so far, about once a second, while a long read goes on."""
         jobs = {e: self._run_jobs(e) for e in exp_ids}
         total = sum(len(j) for j in jobs.values())
-        cache = self._load_cache()
-        # 1. Which cached runs are unchanged (one stat pass; the warm path).
+        # 1. Which cached runs are unchanged: one stat pass over every run folder, while the
+        # cache is loaded here (the warm path). Without a cache there is nothing to compare.
+        cache: dict = {}
+        dirs = [d for e in exp_ids for d, _ in jobs[e]] if self._cache_file_exists() else []
+        sigs = _run_parallel(_signatures, dirs, self._progress(progress, total, 0.5), cancel, self.root,
+                             meanwhile=lambda: cache.update(self._load_cache()))
+        now = dict(zip(dirs, sigs, strict=True))
         known = [d for e in exp_ids if e in cache for d, _ in jobs[e] if d in cache[e]["sigs"]]
-        now = dict(zip(known, _run_parallel(_signatures, known, self._progress(progress, total, 0.5), cancel,
-                                            self.root), strict=True))
-        unchanged = {d for d in known if now[d] is not None}
+        unchanged = {d for d in known if now.get(d) is not None}
         fresh = []
         for e in exp_ids:
             sigs = cache.get(e, {}).get("sigs", {})

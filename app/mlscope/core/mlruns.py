@@ -583,15 +583,16 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     return _POOL[0]
 
 
-def _run_parallel(fn, items: list, progress, cancel, root, on_batch=None) -> list:
+def _run_parallel(fn, items: list, progress, cancel, root, on_batch=None, meanwhile=None) -> list:
     """fn over items in batches, in worker processes when there are many; in order.
 
-    ``on_batch(results so far)`` is called after each batch (to show rows while reading)."""
-    if not items:
-        return []
+    ``meanwhile()`` runs here while the workers start on the batches; ``on_batch(results so
+    far)`` is called after each batch (to show rows while reading)."""
     batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
     pool = _pool() if len(items) >= PARALLEL_MIN else None
     results = pool.map(fn, batches) if pool is not None else map(fn, batches)
+    if meanwhile:
+        meanwhile()
     out: list = []
     try:
         for batch_result in results:
