@@ -11,7 +11,8 @@ import hashlib
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -538,21 +539,56 @@ def _sig_walk(folder: str, sig: list) -> None:
             sig.append((entry.name, st.st_mtime_ns, st.st_size))
 
 
-def _read_many(jobs: list[tuple[str, str]]):
-    """(signature, record) per (run folder, experiment id); the signature first, so a run
-    that changes while it is read looks changed next time."""
+def _read_one(run_dir: str, experiment_id: str):
+    """(signature, record) of a run folder; the signature is taken first, so a run that
+    changes while it is read looks changed next time."""
+    done = _read_plain(run_dir, experiment_id) if _HAS_DIR_FD else None
+    if done is None:
+        survey = survey_run(run_dir)
+        done = (survey[0], read_run(run_dir, experiment_id, survey))
+    return done
+
+
+# A run folder whose reading or signature takes longer than this (~5x the time from the page
+# cache) is coming from the disk...
+COLD_READ_S, COLD_SIGNATURE_S = 0.001, 0.0002
+COLD_AHEAD = 32  # ...and the next this many go to threads, then the disk is asked again
+_THREADS: list = []
+
+
+def _disk_aware_map(fn, items: list, cold_s: float) -> list:
+    """[fn(item) for item in items], with threads where the items come from the disk.
+
+    From the page cache, one run folder after another is fastest. From the disk, each of a
+    run's 23 tiny files costs a round trip: there, threads take several runs at once (they
+    wait on the disk, not on each other), which halves a cold first open or reopen.
+    """
     out = []
-    for d, e in jobs:
-        done = _read_plain(d, e) if _HAS_DIR_FD else None
-        if done is None:
-            survey = survey_run(d)
-            done = (survey[0], read_run(d, e, survey))
-        out.append(done)
+    i = 0
+    while i < len(items):
+        started = time.perf_counter()
+        out.append(fn(items[i]))
+        i += 1
+        if time.perf_counter() - started > cold_s and i < len(items):
+            if not _THREADS:
+                _THREADS.append(ThreadPoolExecutor(8, thread_name_prefix="mlscope-read"))
+            ahead = items[i:i + COLD_AHEAD]
+            out.extend(_THREADS[0].map(fn, ahead))
+            i += len(ahead)
     return out
 
 
+def _read_many(jobs: list[tuple[str, str]]):
+    """(signature, record) per (run folder, experiment id), in order."""
+    return _disk_aware_map(_read_job, jobs, COLD_READ_S)
+
+
+def _read_job(job: tuple[str, str]):
+    return _read_one(*job)
+
+
 def _signatures(run_dirs: list[str]):
-    return [run_signature(d) for d in run_dirs]
+    return _disk_aware_map(run_signature, run_dirs, COLD_SIGNATURE_S)
 
 
 # -- parallel reading -------------------------------------------------------------------------------
