@@ -110,3 +110,33 @@ def test_reading_from_the_disk_with_threads_changes_nothing(built, monkeypatch):
     assert mlruns._THREADS, "the threads were not used"
     assert len(jobs) > 10
     assert repr(threaded) == repr(one_by_one)  # repr: NaN metrics are equal there
+
+
+fields = st.sampled_from(["1700000000000", "0", "12", "-3", "0.5", "nan", "-inf", "1e-05", "x", ""])
+odd_lines = st.lists(fields, min_size=1, max_size=5).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(odd_lines, min_size=1, max_size=8), st.sampled_from(["\n", "\r\n"]))
+def test_odd_metric_files_read_line_by_line_as_mlflow(lines, newline):
+    """Lines of 1-5 fields, empty fields, junk: each line counts as MLflow's parser takes it
+    (a point, or one malformed line), whatever the fast paths decide."""
+    data = (newline.join(lines) + newline).encode()
+    good = []
+    for line in lines:
+        try:
+            m = MlflowFileStore._get_metric_from_line("r", "k", line, "0")
+            good.append((m.timestamp, m.value, m.step))
+        except Exception:  # noqa: BLE001 - MLflow rejects the line: a malformed line to us
+            continue
+    good = [g for g in good if -(2**63) <= g[0] < 2**63 and -(2**63) <= g[2] < 2**63]
+    ts, values, steps, bad = parse_metric_lines(data)
+    got = list(zip(ts.tolist(), values.tolist(), steps.tolist(), strict=True))
+    assert repr(got) == repr(good) and bad == len(lines) - len(good)
+    point, bad_too = latest_metric(data)
+    assert bad_too == bad
+    if good:
+        ref = max(good, key=lambda g: (g[2], g[0], g[1]))
+        assert repr(point) == repr((ref[1], ref[2], ref[0]))
+    else:
+        assert point is None

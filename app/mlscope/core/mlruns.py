@@ -123,6 +123,20 @@ def _stat_sig(st) -> tuple:
 
 
 # -- metric files ---------------------------------------------------------------------------
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b" \t\n\r\x0b\x0c")
+
+
+def _lines_of_three(data: bytes, tokens: list) -> bool:
+    """Whether every line of ``data`` is three fields split by single spaces, each line
+    ended by a newline, as MLflow writes them (``tokens`` is ``data.split()``). Checked on
+    the separators alone, in C: anything else is left to the line-by-line parser."""
+    n = len(tokens) // 3
+    if not n or len(tokens) != 3 * n:
+        return False
+    separators = data.translate(None, _NOT_SEPARATORS)
+    return separators == b"  \n" * n or separators == b"  \r\n" * n
+
+
 def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(timestamps, values, steps, bad lines) of a metric file in MLflow's format.
 
@@ -130,8 +144,7 @@ def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     MLflow fails the whole search on one malformed line; we skip it and count it.
     """
     tokens = data.split()
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if n_lines and len(tokens) == 3 * n_lines and b"  " not in data:
+    if _lines_of_three(data, tokens):
         try:
             # One conversion for the whole file; timestamps and steps are exact as float64 up
             # to 2**53 and must be whole numbers, else the line-by-line path decides.
@@ -172,7 +185,7 @@ def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
     return values[best], steps[best], ts[best]
 
 
-_NUMERIC = b"0123456789.-+e \r\n"
+_NUMERIC = b"0123456789.-+e \r\n"  # all a usual metric file holds
 
 
 def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
@@ -185,9 +198,8 @@ def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
     :func:`parse_metric_lines`.
     """
     tokens = data.split()
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if (n_lines and len(tokens) == 3 * n_lines and b"  " not in data
-            and not data.translate(None, _NUMERIC) and b"".join(tokens[0::3]).isdigit()):
+    if (_lines_of_three(data, tokens) and not data.translate(None, _NUMERIC)
+            and b"".join(tokens[0::3]).isdigit()):
         try:
             steps = list(map(int, tokens[2::3]))
             top = max(steps)
