@@ -113,7 +113,8 @@ def select(table: RunTable, filter_string: str = "", order_by: list[str] | None 
     try:
         if parsed:
             runs = [r for r in runs if all(SearchUtils._does_run_match_clause(r, c) for c in parsed)]
-        runs.sort(key=lambda r: (-(r.info.start_time or 0), r.info.run_id))
+        rank = {run_id: i for i, run_id in enumerate(default_order(table.info))}
+        runs.sort(key=lambda r: rank[r.info.run_id])  # then MLflow's sorts, stable, on top
         for clause in reversed(order_by or []):
             key_type, key, ascending = SearchUtils.parse_order_by_for_search_runs(clause)
             runs.sort(
