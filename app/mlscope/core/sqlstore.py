@@ -10,6 +10,7 @@ otherwise have to roll the journal back in the user's folder.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -66,11 +67,31 @@ def _explain(exc: Exception, where: str) -> StoreError:
         return StoreCorrupt(f"{where} is not a readable SQLite database ({text}).", where)
     if "unable to open" in low or "permission" in low or "readonly" in low:
         return StorePermission(f"Cannot open {where}: {text}.", where)
-    if "password" in low or "authentication" in low:
+    if "password" in low or "authentication" in low or "access denied" in low:
         return StoreError(f"{where} refused the credentials: {text}", where)
     if "could not connect" in low or "connection refused" in low or "timeout" in low:
         return StoreError(f"Cannot reach the database at {where}: {text}", where)
     return StoreError(f"Cannot read {where}: {text}", where)
+
+
+_KEY = re.compile(r"\bkey\b")
+
+
+def _mysql_driver(uri: str) -> str:
+    """``mysql://`` means MySQLdb to SQLAlchemy; where only PyMySQL (mlscope[mysql]) is
+    installed, it reads the same database."""
+    url = sa.engine.make_url(uri)
+    if url.drivername == "mysql":
+        try:
+            import MySQLdb  # noqa: F401
+        except ImportError:
+            try:
+                import pymysql  # noqa: F401
+
+                return url.set(drivername="mysql+pymysql").render_as_string(hide_password=False)
+            except ImportError:
+                pass
+    return uri
 
 
 def _redact(uri: str) -> str:
@@ -99,6 +120,9 @@ class SqlStore(Store):
             args = {"connect_timeout": 10} if uri.startswith(("postgres", "mysql")) else {}
             if uri.startswith("postgres"):
                 args["options"] = "-c default_transaction_read_only=on"
+            elif uri.startswith("mysql"):
+                args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+                uri = _mysql_driver(uri)
             try:
                 self.engine = sa.create_engine(uri, connect_args=args, pool_pre_ping=True)
             except ModuleNotFoundError as exc:
@@ -187,8 +211,17 @@ class SqlStore(Store):
         except Exception:
             pass
 
+    def _dialect(self, sql: str) -> str:
+        """Our SQL, written once, in this database's dialect: the ``key`` column quoted (MySQL
+        reserves the word) and ``?`` parameters in the driver's style."""
+        sql = _KEY.sub(self.engine.dialect.identifier_preparer.quote_identifier("key"), sql)
+        if self.engine.dialect.paramstyle in ("format", "pyformat"):
+            sql = sql.replace("?", "%s")
+        return sql
+
     def _query(self, sql: str, params=None) -> list[tuple]:
         """Plain DB-API rows: SQLAlchemy's Row objects cost more than the query on big tables."""
+        sql = self._dialect(sql)
         try:
             raw = self.engine.raw_connection()
             try:
@@ -209,7 +242,7 @@ class SqlStore(Store):
                 import adbc_driver_sqlite.dbapi as adbc
 
                 with adbc.connect(self._adbc_uri) as conn, conn.cursor() as cur:
-                    cur.execute(sql)
+                    cur.execute(self._dialect(sql))
                     frame = cur.fetch_arrow_table().to_pandas()
                 frame.columns = names
                 return frame
@@ -366,7 +399,7 @@ class SqlStore(Store):
             chunk = run_ids[i:i + IN_CHUNK]
             sql = (f"SELECT run_uuid, key, value, {step}, timestamp, {nan} FROM metrics "
                    f"WHERE run_uuid IN ({', '.join(['?'] * len(chunk))}){key_sql}")
-            rows.extend(self._query(self._paramstyle(sql), tuple(chunk) + key_args))
+            rows.extend(self._query(sql, tuple(chunk) + key_args))
         if not rows:
             return empty_history()
         frame = _metric_frame(_object_frame(rows, METRIC_ROW))
@@ -374,12 +407,6 @@ class SqlStore(Store):
         return history_frame(frame["run_id"].to_numpy(object), frame["key"].to_numpy(object),
                              frame["step"].to_numpy(), frame["timestamp"].to_numpy(),
                              frame["value"].to_numpy())
-
-    def _paramstyle(self, sql: str) -> str:
-        style = self.engine.dialect.paramstyle
-        if style in ("format", "pyformat"):
-            return sql.replace("?", "%s")
-        return sql
 
     def _logged_models_all(self) -> pd.DataFrame:
         if not self._has("logged_models"):
