@@ -582,12 +582,17 @@ def _disk_aware_map(fn, items: list, cold_s: float) -> list:
         out.append(fn(items[i]))
         i += 1
         if time.perf_counter() - started > cold_s and i < len(items):
-            if not _THREADS:
-                _THREADS.append(ThreadPoolExecutor(8, thread_name_prefix="mlscope-read"))
             ahead = items[i:i + COLD_AHEAD]
-            out.extend(_THREADS[0].map(fn, ahead))
+            out.extend(_threads().map(fn, ahead))
             i += len(ahead)
     return out
+
+
+def _threads() -> ThreadPoolExecutor:
+    with _POOL_LOCK:  # two stores loading at once share one set of threads
+        if not _THREADS:
+            _THREADS.append(ThreadPoolExecutor(8, thread_name_prefix="mlscope-read"))
+        return _THREADS[0]
 
 
 def _read_many(jobs: list[tuple[str, str]]):
