@@ -170,3 +170,20 @@ def test_registry_reads_equal_mlflow(server):
     assert versions[["name", "version", "run_id"]].values.tolist() == [["it's-a-model", 1, ids["parent"]]]
     assert versions["aliases"].tolist() == [["champion"]]
     assert store.problems == []
+
+
+def test_a_long_search_streams_partial_frames(server, monkeypatch):
+    """Pages of a server's search show up as they come: growing frames, each the first runs
+    of the final answer, which still equals MLflow's."""
+    from mlscope.core import reststore
+
+    url, _ = server
+    monkeypatch.setattr(reststore, "PAGE", 4)  # small pages, so this store takes several
+    monkeypatch.setattr(reststore, "PARTIAL_EVERY_S", 0.0)
+    seen = []
+    final = open_store(url).runs(view="all", partial=seen.append)
+    same(final, reference(url))
+    assert len(seen) >= 2 and [len(f) for f in seen] == sorted({len(f) for f in seen})
+    assert len(seen[-1]) < len(final)
+    for part in seen:
+        assert part["run_id"].tolist() == final["run_id"].tolist()[:len(part)]

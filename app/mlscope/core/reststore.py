@@ -7,6 +7,7 @@ auth (MLflow's environment variables) and turning failures into words happen her
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -25,6 +26,7 @@ from .table import RunTable, empty_long, info_frame, mlflow_frame
 
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
 PAGE = 1000
+PARTIAL_EVERY_S = 1.0  # a long search shows the runs it has about once a second
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = float(os.environ.get("MLSCOPE_HTTP_TIMEOUT", "30"))
 HISTORY_WORKERS = 8
@@ -183,13 +185,16 @@ class RestStore(Store):
             return frame
 
     def _search(self, experiment_ids, filter_string="", order_by=None, view="all",
-                progress=None, cancel=None) -> tuple[RunTable, list[str]]:
+                progress=None, cancel=None, partial=None) -> tuple[RunTable, list[str]]:
+        """The server's search, page by page; ``partial(table, order)`` gets the runs of the
+        pages so far, at most once every PARTIAL_EVERY_S, while more pages come."""
         ids = experiment_ids if experiment_ids is not None else list(self._experiments_all()["experiment_id"])
         payload = {"experiment_ids": ids, "filter": filter_string or "", "max_results": PAGE,
                    "run_view_type": VIEW_TYPES[view], "order_by": list(order_by or [])}
         if not ids:
             return RunTable(), []
         rows = _Rows()
+        last = time.monotonic()
         for run in self._paged("POST", "runs/search", "runs", payload):
             rows.add(run)  # a run seen twice (pages shift while runs are logged) counts once
             if len(rows.order) % PAGE == 0:
@@ -197,6 +202,9 @@ class RestStore(Store):
                     progress(len(rows.order), 0)
                 if cancel and cancel():
                     raise Cancelled(f"Loading {self.uri} was cancelled.")
+                if partial and time.monotonic() - last >= PARTIAL_EVERY_S:
+                    partial(rows.table(), list(rows.order))
+                    last = time.monotonic()
         if progress:
             progress(len(rows.order), len(rows.order))
         return rows.table(), rows.order
@@ -224,7 +232,8 @@ class RestStore(Store):
         if isinstance(order_by, str):
             order_by = [order_by]
         table, order = self._search(self._experiment_ids(experiment_ids), filter_string, order_by,
-                                    view, progress, cancel)
+                                    view, progress, cancel,
+                                    partial and (lambda t, o: partial(mlflow_frame(t, o, attributes))))
         return mlflow_frame(table, order, attributes)
 
     def _forget(self) -> None:
