@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import socket
 from pathlib import Path
 
 FILTERS = [
@@ -38,6 +39,34 @@ ORDERS = [
     ["tags.developer"],
     ["attributes.run_name"],
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on (for servers the tests start, or miss)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reference(uri: str, filter_string: str = "", order_by=None, view=None):
+    """MLflow's own answer: ``mlflow.search_runs`` over every experiment of ``uri`` (all views
+    unless ``view`` says otherwise)."""
+    import mlflow
+    from mlflow.entities import ViewType
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    ids = [e.experiment_id for e in MlflowClient(uri).search_experiments(view_type=ViewType.ALL)]
+    return mlflow.search_runs(ids, filter_string, ViewType.ALL if view is None else view, order_by=order_by)
+
+
+def same(ours, ref) -> None:
+    """mlscope's frame equals MLflow's: same columns (in any order), same rows and values."""
+    import pandas as pd
+
+    assert set(ours.columns) == set(ref.columns)
+    cols = sorted(ref.columns)
+    pd.testing.assert_frame_equal(ours[cols], ref[cols])
 
 
 def build(uri: str) -> dict:

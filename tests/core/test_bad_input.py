@@ -4,7 +4,6 @@ store.problems while every other run still loads. Never a crash, never a hang.""
 import http.server
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mlflow_stores import free_port
 from mlscope.core import (
     AuthError,
     ServerError,
@@ -258,12 +258,6 @@ def test_old_schema_is_read_as_is_and_says_upgrade_is_needed_for_writes():
 
 
 # -- tracking servers that misbehave -------------------------------------------------------------
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def fake_server():
     """A tiny HTTP server on 127.0.0.1 answering every request as told."""

@@ -2,29 +2,20 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
-import mlflow
-import pandas as pd
 import pytest
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import FILTERS, build
+from mlflow_stores import FILTERS, build, free_port, reference, same
 from mlscope.core import StoreError, open_store
 
 pymysql = pytest.importorskip("pymysql")  # mlscope[mysql]; MLflow writes through it too
 
 PASSWORD = "s3cret-pw"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_binaries():
@@ -82,12 +73,6 @@ def mysql():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def reference(uri, filter_string="", view=ViewType.ALL):
-    mlflow.set_tracking_uri(uri)
-    ids = [e.experiment_id for e in MlflowClient(uri).search_experiments(view_type=ViewType.ALL)]
-    return mlflow.search_runs(ids, filter_string, view)
-
-
 @pytest.mark.parametrize("filter_string", FILTERS[:6])
 def test_mysql_runs_equal_mlflow(mysql, filter_string):
     uri, _, _ = mysql
@@ -95,9 +80,7 @@ def test_mysql_runs_equal_mlflow(mysql, filter_string):
         ours = store.runs(filter_string=filter_string, view="all")
     ref = reference(uri, filter_string)
     assert len(ref) > 0 or filter_string
-    assert set(ours.columns) == set(ref.columns)
-    cols = sorted(ref.columns)
-    pd.testing.assert_frame_equal(ours[cols], ref[cols])
+    same(ours, ref)
 
 
 def test_mysql_experiments_history_and_registry(mysql):

@@ -4,18 +4,14 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
-import mlflow
-import pandas as pd
 import pytest
-from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import FILTERS, build
+from mlflow_stores import FILTERS, build, free_port, reference, same
 from mlscope.core import StoreError, open_store
 
 psycopg = pytest.importorskip("psycopg")  # SQLAlchemy 2.1 reads postgresql:// with psycopg 3
@@ -27,12 +23,6 @@ def pg_bin():
         return os.path.dirname(os.path.realpath(found))
     dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     return dirs[-1] if dirs else None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -83,20 +73,12 @@ def postgres():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def reference(uri, filter_string="", view=ViewType.ALL):
-    mlflow.set_tracking_uri(uri)
-    ids = [e.experiment_id for e in MlflowClient(uri).search_experiments(view_type=ViewType.ALL)]
-    return mlflow.search_runs(ids, filter_string, view)
-
-
 @pytest.mark.parametrize("filter_string", FILTERS[:6])
 def test_postgres_runs_equal_mlflow(postgres, filter_string):
     uri, _, _ = postgres
     ours = open_store(uri).runs(filter_string=filter_string, view="all")
     ref = reference(uri, filter_string)
-    assert set(ours.columns) == set(ref.columns)
-    cols = sorted(ref.columns)
-    pd.testing.assert_frame_equal(ours[cols], ref[cols])
+    same(ours, ref)
 
 
 def test_postgres_history_and_registry_reads(postgres):

@@ -1,25 +1,17 @@
 """A real `mlflow server` on 127.0.0.1 over SQLite: mlscope's REST reader equals MLflow's client."""
 
-import socket
 import subprocess
 import sys
 import time
 
-import mlflow
 import pandas as pd
 import pytest
 import requests
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import FILTERS, ORDERS, build
+from mlflow_stores import FILTERS, ORDERS, build, free_port, reference, same
 from mlscope.core import FilterError, open_store
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +44,6 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
-
-
-def reference(url, filter_string="", order_by=None, view=ViewType.ALL):
-    mlflow.set_tracking_uri(url)
-    ids = [e.experiment_id for e in MlflowClient(url).search_experiments(view_type=ViewType.ALL)]
-    return mlflow.search_runs(ids, filter_string, view, order_by=order_by)
-
-
-def same(ours, ref):
-    assert set(ours.columns) == set(ref.columns)
-    cols = sorted(ref.columns)
-    pd.testing.assert_frame_equal(ours[cols], ref[cols])
 
 
 @pytest.mark.parametrize("filter_string", FILTERS)
