@@ -264,6 +264,11 @@ def _text(path: str, problems: list) -> str | None:
     except OSError as exc:
         problems.append((path, f"cannot read: {exc.strerror or exc}"))
         return None
+    return _decode(data, path, problems)
+
+
+def _decode(data: bytes, path: str, problems: list) -> str:
+    """A value file's text; bytes that are not UTF-8 are shown with replacement characters."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -392,14 +397,7 @@ def _record(run_dir: str, experiment_id: str, meta_data: bytes, metrics: list, p
 
 
 def _texts(run_dir: str, kind: str, items: list, problems: list) -> list[tuple[str, str]]:
-    out = []
-    for key, data in items:
-        try:
-            out.append((key, data.decode("utf-8")))
-        except UnicodeDecodeError:
-            problems.append((os.path.join(run_dir, kind, key), "not UTF-8; shown with replacement characters"))
-            out.append((key, data.decode("utf-8", errors="replace")))
-    return out
+    return [(key, _decode(data, os.path.join(run_dir, kind, key), problems)) for key, data in items]
 
 
 # -- the fast path: one pass over a plain run folder ----------------------------------------------
@@ -551,9 +549,10 @@ def _sig_walk(folder: str, sig: list) -> None:
             sig.append((entry.name, st.st_mtime_ns, st.st_size))
 
 
-def _read_one(run_dir: str, experiment_id: str):
-    """(signature, record) of a run folder; the signature is taken first, so a run that
-    changes while it is read looks changed next time."""
+def _read_one(job: tuple[str, str]):
+    """(signature, record) of a (run folder, experiment id); the signature is taken first, so
+    a run that changes while it is read looks changed next time."""
+    run_dir, experiment_id = job
     done = _read_plain(run_dir, experiment_id) if _HAS_DIR_FD else None
     if done is None:
         survey = survey_run(run_dir)
@@ -597,11 +596,7 @@ def _threads() -> ThreadPoolExecutor:
 
 def _read_many(jobs: list[tuple[str, str]]):
     """(signature, record) per (run folder, experiment id), in order."""
-    return _disk_aware_map(_read_job, jobs, COLD_READ_S)
-
-
-def _read_job(job: tuple[str, str]):
-    return _read_one(*job)
+    return _disk_aware_map(_read_one, jobs, COLD_READ_S)
 
 
 def _signatures(run_dirs: list[str]):
