@@ -41,3 +41,15 @@ class FilterError(StoreError):
 
 class Cancelled(Exception):
     """The caller cancelled a long read (not an error to show)."""
+
+
+def user_message(exc: BaseException) -> str:
+    """Words for the user: a StoreError's message is written for them; anything else is named."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "Not enough memory to read this store."
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or exc}{where}"
+    return f"{type(exc).__name__}: {exc}"

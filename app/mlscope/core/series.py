@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +28,9 @@ PALETTE = (
 
 
 class ColorBook:
-    """Gives each run one palette colour for the whole session.
-
-    Colours are handed out in the order runs are first asked about (the table asks in
-    row order), so neighbouring runs differ and a run never changes colour between the
-    table, the charts and the compare view.
-    """
+    """Gives each run one palette colour, derived from its id: the same run has the same
+    colour in every launch, in the table, the charts and every later view. ``set`` pins
+    another colour for a run."""
 
     def __init__(self, palette=PALETTE):
         self._palette = tuple(palette)
@@ -41,7 +39,7 @@ class ColorBook:
     def color(self, run_id: str) -> str:
         got = self._colors.get(run_id)
         if got is None:
-            got = self._palette[len(self._colors) % len(self._palette)]
+            got = self._palette[zlib.crc32(str(run_id).encode()) % len(self._palette)]
             self._colors[run_id] = got
         return got
 
@@ -49,7 +47,7 @@ class ColorBook:
         self._colors[run_id] = color
 
     def peek(self, run_id: str) -> str | None:
-        """The run's colour if it has one yet (the table marks only runs already charted)."""
+        """The run's colour if it was asked for already (the table marks only charted runs)."""
         return self._colors.get(run_id)
 
 

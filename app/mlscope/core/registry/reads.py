@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .mlruns import _read_bytes, parse_meta
+from ..mlruns import _read_bytes, parse_meta
 
 MODEL_COLUMNS = ["name", "creation_timestamp", "last_updated_timestamp", "description", "tags", "aliases"]
 VERSION_COLUMNS = ["name", "version", "current_stage", "run_id", "source", "status", "description",
