@@ -1,0 +1,216 @@
+"""One mlscope per user, with real processes: a second launch hands its path to the running
+one and exits; a killed instance leaves a socket behind that does not block the next start.
+And macOS's QFileOpenEvent opens the file in a tab."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    """Three runs in an mlruns folder written by MLflow's client."""
+    from mlflow.tracking import MlflowClient
+
+    root = tmp_path_factory.mktemp("desk") / "mlruns"
+    client = MlflowClient(tracking_uri=root.as_uri())
+    exp = client.create_experiment("desktop")
+    for i in range(3):
+        run = client.create_run(exp, run_name=f"run-{i}")
+        client.log_metric(run.info.run_id, "loss", 1.0 / (i + 1), step=0)
+        client.set_terminated(run.info.run_id)
+    return root
+
+
+@pytest.fixture
+def stores(tmp_path, small_store):
+    """Two copies of the store (two different targets), and a config folder of this test's."""
+    a, b = tmp_path / "a" / "mlruns", tmp_path / "b" / "mlruns"
+    shutil.copytree(small_store, a)
+    shutil.copytree(small_store, b)
+    return a, b
+
+
+@pytest.fixture
+def app_env(tmp_path):
+    env = dict(os.environ)
+    for name in ("CONFIG", "CACHE", "DATA"):
+        env[f"MLSCOPE_{name}_DIR"] = str(tmp_path / name.lower())
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONPATH"] = str(ROOT / "app")
+    return env
+
+
+class App:
+    """``python -m mlscope`` in a process of its own, killed at the end of the test."""
+
+    procs: list[subprocess.Popen] = []
+
+    @classmethod
+    def start(cls, env, *args, cwd=None) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, "-m", "mlscope", *map(str, args)], env=env,
+                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cls.procs.append(p)
+        return p
+
+    @classmethod
+    def kill_all(cls) -> None:
+        for p in cls.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+        cls.procs.clear()
+
+
+@pytest.fixture(autouse=True)
+def _kill_apps():
+    yield
+    App.kill_all()
+
+
+def recent(env) -> list[str]:
+    """The stores the app opened, newest first (written once a store is open)."""
+    try:
+        path = Path(env["MLSCOPE_CONFIG_DIR"]) / "settings.json"
+        return json.loads(path.read_text())["recent"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def wait_for(cond, proc, timeout=90.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if proc.poll() is not None:
+            raise AssertionError(f"mlscope exited ({proc.returncode}):\n"
+                                 + proc.stdout.read().decode(errors="replace"))
+        if time.monotonic() > end:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+def test_second_launch_hands_its_path_to_the_running_app(app_env, stores):
+    a, b = stores
+    first = App.start(app_env, a)
+    wait_for(lambda: recent(app_env)[:1] == [str(a)], first)
+
+    t0 = time.monotonic()
+    second = App.start(app_env, "mlruns", cwd=b.parent)  # relative: made absolute by the sender
+    assert second.wait(30) == 0, second.stdout.read().decode()
+    took = time.monotonic() - t0
+
+    wait_for(lambda: recent(app_env)[:2] == [str(b), str(a)], first, timeout=60)
+    assert first.poll() is None  # the first one keeps running, now with both stores open
+    assert took < 15, f"the second launch took {took:.1f} s to hand over"
+
+
+def test_a_killed_instance_does_not_block_the_next_start(app_env, stores):
+    from mlscope import desktop
+
+    a, b = stores
+    first = App.start(app_env, a)
+    wait_for(lambda: recent(app_env)[:1] == [str(a)], first)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    name = desktop.server_name(Path(app_env["MLSCOPE_CONFIG_DIR"]))
+    sock = Path(name if os.path.isabs(name) else os.path.join(tempfile.gettempdir(), name))
+    assert sock.exists(), "the killed instance should have left its socket file behind"
+
+    second = App.start(app_env, b)  # finds the stale socket: nobody answers, it takes over
+    wait_for(lambda: recent(app_env)[:1] == [str(b)], second)
+    assert second.poll() is None
+
+    third = App.start(app_env, a)  # ...and the new instance is the one that answers now
+    assert third.wait(30) == 0
+    wait_for(lambda: recent(app_env)[:1] == [str(a)], second, timeout=60)
+    assert second.poll() is None
+
+
+def test_hand_off_gives_up_after_a_second_when_nobody_answers(tmp_path):
+    """A hung instance (accepts, never answers): the launch goes on after a second."""
+    from PySide6.QtNetwork import QLocalServer
+
+    from mlscope import desktop
+
+    name = desktop.server_name(tmp_path)
+    server = QLocalServer()
+    assert server.listen(name)
+    try:
+        t0 = time.monotonic()
+        assert desktop.hand_off({"targets": ["x"]}, name) is False
+        took = time.monotonic() - t0
+    finally:
+        server.close()
+    assert 0.8 < took < 2.0, took
+
+
+def test_no_instance_is_answered_at_once(tmp_path):
+    from mlscope import desktop
+
+    t0 = time.monotonic()
+    assert desktop.hand_off({"targets": []}, desktop.server_name(tmp_path)) is False
+    assert time.monotonic() - t0 < 0.9
+
+
+def test_malformed_requests_are_refused(qtbot, tmp_path):
+    """Only a JSON object with string targets is acted on."""
+    from mlscope import desktop
+
+    inst = desktop.Instance(desktop.server_name(tmp_path))
+    assert inst.listen()
+    got = []
+    inst.requested.connect(got.append)
+    client = (
+        "import sys; sys.path.insert(0, sys.argv[2]); from mlscope import desktop; "
+        "print(desktop.hand_off(eval(sys.argv[3]), sys.argv[1]))")
+    outs = []
+    for req in ('{"targets": [1, 2]}', '["a"]', '{"targets": ["/x"], "experiment": "e"}'):
+        p = subprocess.Popen([sys.executable, "-c", client, inst.name, str(ROOT / "app"), req],
+                             stdout=subprocess.PIPE, text=True)
+        qtbot.waitUntil(lambda p=p: p.poll() is not None, timeout=30_000)
+        outs.append(p.stdout.read().strip())
+    qtbot.waitUntil(lambda: len(got) == 1)
+    inst.close()
+    assert outs == ["False", "False", "True"]
+    assert got == [{"targets": ["/x"], "experiment": "e", "demo": False}]
+
+
+def test_file_open_event_opens_the_store_in_a_tab(qtbot, qapp, window, stores):
+    """What macOS sends when a store is double-clicked in Finder or dropped on the Dock."""
+    from PySide6.QtCore import QCoreApplication, QUrl
+    from PySide6.QtGui import QFileOpenEvent
+
+    from conftest import wait_loaded
+    from mlscope import desktop
+
+    a, b = stores
+    f = desktop.watch_file_open(qapp, window)
+    try:
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(str(a)))
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl.fromLocalFile(str(b))))
+        qtbot.waitUntil(lambda: len(window.pages()) == 2)
+        assert [p.target for p in window.pages()] == [str(a), str(b)]
+        page = wait_loaded(qtbot, window.pages()[1])
+        assert page.runs.model.rowCount() == 3
+    finally:
+        qapp.removeEventFilter(f)
+
+
+def test_targets_are_sent_as_absolute_paths(tmp_path):
+    from mlscope import desktop
+
+    got = desktop.absolute_targets(["mlruns", "~/x.db", "http://h:5000", "sqlite:///a.db"],
+                                   cwd=str(tmp_path))
+    assert got == [str(tmp_path / "mlruns"), str(Path.home() / "x.db"), "http://h:5000",
+                   "sqlite:///a.db"]
