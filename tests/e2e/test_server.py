@@ -167,3 +167,16 @@ def test_a_long_search_streams_partial_frames(server, monkeypatch):
     assert len(seen[-1]) < len(final)
     for part in seen:
         assert part["run_id"].tolist() == final["run_id"].tolist()[:len(part)]
+
+
+def test_a_server_store_declares_itself(server):
+    """What the UI asks of a server store: no cheap counts, partial frames, MLflow writes at the URL."""
+    from mlflow.tracking import MlflowClient
+
+    url, _ = server
+    store = open_store(url + "/")
+    assert (store.kind, store.location.kind, store.location.path) == ("rest", "rest", None)
+    assert store.streams_partial and not store.cheap_counts
+    assert store.can_write and store.write_uri == url
+    names = {e.name for e in MlflowClient(store.write_uri).search_experiments()}
+    assert names == set(store.experiments()["name"])

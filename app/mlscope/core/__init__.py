@@ -19,7 +19,7 @@ from .errors import (
 )
 from .locate import Location, locate
 
-_LAZY = {"open_store": "store", "Store": "store", "Problem": "store"}
+_LAZY = {"open_store": "opening", "Store": "store", "Problem": "store"}
 __all__ = [
     "AuthError", "Cancelled", "FilterError", "Location", "Problem", "ServerError", "Store",
     "StoreCorrupt", "StoreError", "StoreLocked", "StoreNotFound", "StorePermission", "locate",

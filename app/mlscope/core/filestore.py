@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from .errors import StoreCorrupt, StoreError, StoreNotFound, StorePermission
+from .locate import Location
 from .mlruns import (
     NOT_EXPERIMENTS,
     NOT_RUNS,
@@ -61,11 +62,12 @@ class FileStore(Store):
     cache folder keyed by each run's file signatures, so reopening reads only what changed."""
 
     kind = "file"
+    streams_partial = True
 
-    def __init__(self, root, cache: bool = True):
-        root = Path(root)
-        super().__init__(root.resolve().as_uri())
-        self.root = root.resolve()
+    def __init__(self, root, cache: bool = True, location: Location | None = None):
+        root = Path(root).resolve()
+        super().__init__(root.as_uri(), location or Location("file", root.as_uri(), root))
+        self.root = root
         if not self.root.is_dir():
             raise StoreNotFound(f"{self.root} is not a folder.", str(self.root))
         if not os.access(self.root, os.R_OK | os.X_OK):
@@ -75,6 +77,11 @@ class FileStore(Store):
         self._exps: pd.DataFrame | None = None
         self._tables: dict[str, RunTable] = {}
         self._run_dirs: dict[str, str] = {}
+
+    @property
+    def write_uri(self) -> str:
+        """The folder's file URI (MLflow 3.13+ writes there only with MLFLOW_ALLOW_FILE_STORE)."""
+        return self.uri
 
     # experiments
     def _experiment_dirs(self) -> dict[str, tuple[Path, bool]]:

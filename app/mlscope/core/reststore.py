@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import AuthError, Cancelled, FilterError, ServerError
+from .locate import Location
 from .store import (
     EXPERIMENT_COLUMNS,
     LOGGED_MODEL_COLUMNS,
     Store,
-    check_view,
     empty_history,
     history_frame,
 )
@@ -87,9 +87,11 @@ def _dataset(dataset_input: dict) -> tuple:
 
 class RestStore(Store):
     kind = "rest"
+    streams_partial = True
+    cheap_counts = False  # counting runs pages through every run of the server
 
-    def __init__(self, uri: str, timeout: float | None = None):
-        super().__init__(uri.rstrip("/"))
+    def __init__(self, uri: str, timeout: float | None = None, location: Location | None = None):
+        super().__init__(uri.rstrip("/"), location or Location("rest", uri.rstrip("/")))
         import requests
 
         self._requests = requests
@@ -110,6 +112,10 @@ class RestStore(Store):
         self._all: RunTable | None = None
         self._bulk = True  # the server has MLflow's get-history-bulk route, until it says 404
         self._experiments_all()  # fail now, with words, if the server is not there
+
+    @property
+    def write_uri(self) -> str:
+        return self.uri
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _call(self, method: str, path: str, api: str = "api", **kwargs) -> dict:
@@ -217,22 +223,19 @@ class RestStore(Store):
         rows.add(self._call("GET", "runs/get", params={"run_id": run_id}).get("run", {}))
         return rows.table()
 
-    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+    def _run_table(self, experiment_ids, progress=None, cancel=None, partial=None) -> RunTable:
         with self._lock:
             if self._all is None:
-                self._all, _ = self._search(None, progress=progress, cancel=cancel)
+                self._all, _ = self._search(None, progress=progress, cancel=cancel,
+                                            partial=partial and (lambda t, _order: partial(t)))
         if experiment_ids is None:
             return self._all
         return self._all.subset(self._all.info.loc[self._all.info["experiment_id"].isin(experiment_ids), "run_id"])
 
-    def runs(self, experiment_ids=None, filter_string="", order_by=None, view="active", *,
-             attributes=False, progress=None, cancel=None, partial=None) -> pd.DataFrame:
+    def _search_runs(self, experiment_ids, filter_string, order_by, view, attributes, progress,
+                     cancel, partial) -> pd.DataFrame:
         """The server searches (MLflow's own code, there); we only page and shape the frame."""
-        view = check_view(view)
-        if isinstance(order_by, str):
-            order_by = [order_by]
-        table, order = self._search(self._experiment_ids(experiment_ids), filter_string, order_by,
-                                    view, progress, cancel,
+        table, order = self._search(experiment_ids, filter_string, order_by, view, progress, cancel,
                                     partial and (lambda t, o: partial(mlflow_frame(t, o, attributes))))
         return mlflow_frame(table, order, attributes)
 

@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .errors import StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
+from .locate import Location
 from .store import (
     EXPERIMENT_COLUMNS,
     LOGGED_MODEL_COLUMNS,
@@ -104,8 +105,9 @@ def _redact(uri: str) -> str:
 class SqlStore(Store):
     kind = "sql"
 
-    def __init__(self, uri: str):
-        super().__init__(uri)
+    def __init__(self, uri: str, location: Location | None = None):
+        super().__init__(uri, location or Location(
+            "sql", uri, _sqlite_path(uri).resolve() if uri.startswith("sqlite") else None))
         self.display = _redact(uri)
         self.snapshot_dir: Path | None = None
         self._adbc_uri: str | None = None  # SQLite: bulk reads through ADBC (Arrow) when installed
@@ -257,6 +259,14 @@ class SqlStore(Store):
     def _col(self, table: str, column: str, alias: str | None = None) -> str:
         return column if self._has(table, column) else f"NULL AS {alias or column}"
 
+    @property
+    def write_uri(self) -> str | None:
+        """The user's database (never the snapshot read here), None while MLflow would have to
+        migrate its schema first (``read_only_note`` says so)."""
+        if self.read_only_note:
+            return None
+        return f"sqlite:///{self.path.as_posix()}" if self.path is not None else self.uri
+
     def _schema_note(self) -> str:
         head = mlflow_schema_head()
         if head and self.schema_version != head:
@@ -291,7 +301,7 @@ class SqlStore(Store):
             self._exps = frame
             return frame
 
-    def _run_table(self, experiment_ids, progress=None, cancel=None) -> RunTable:
+    def _run_table(self, experiment_ids, progress=None, cancel=None, partial=None) -> RunTable:
         with self._lock:
             if self._tables_cache is None:
                 self._tables_cache = self._read_all(progress)

@@ -1,8 +1,11 @@
-"""The Store contract and ``open_store()``.
+"""The Store contract.
 
 Every backend reads into the same shapes (:class:`~mlscope.core.table.RunTable` for runs,
 plain frames for experiments, history and registry); the searching and the conversion to
-MLflow's frame happen once, here, for all of them.
+MLflow's frame happen once, here, for all of them. What differs between the backends is
+declared on each class (see :class:`Store`), never found out by asking which kind it is.
+``open_store()`` lives in :mod:`mlscope.core.opening` (importing the backends from here
+would be a circle); ``from mlscope.core.store import open_store`` still works.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import StoreError
+from .locate import Location
 from .search import select
 from .table import RunTable, mlflow_frame
 
@@ -72,27 +76,56 @@ class Store:
     """A read-only view of one MLflow tracking store.
 
     Backends implement ``_experiments_all()``, ``_run_table()`` and ``metric_history()``;
-    the rest (views, filtering, ordering, MLflow's frame) is shared.
+    the rest (views, filtering, ordering, MLflow's frame) is shared. What differs between
+    them is declared here and set by each backend, so callers ask the store what it can do:
+
+    - ``location``: the :class:`~mlscope.core.locate.Location` the store was opened from
+      (``.path``, ``.experiment_id`` and ``.run_id`` to select, ``.note``, ``.alternatives``);
+      set in the constructor, never attached afterwards.
+    - ``streams_partial``: ``runs(partial=...)`` hands over the runs read so far during a
+      long read (mlruns folders, servers); elsewhere ``partial`` is never called.
+    - ``cheap_counts``: ``experiment_stats()`` costs little next to reading the runs once
+      (False on a server, where it would page through every run).
+    - ``can_write`` and ``write_uri``: the tracking URI MLflow's own client must be given to
+      write to this store (the user's database, not a snapshot mlscope reads; the mlruns
+      folder; the server). None, with the reason in ``read_only_note``, where MLflow must
+      not write yet (an older schema it would migrate first). It may hold a database
+      password: pass it to MLflow, never show or log it.
+    - ``kind``: "file", "sql" or "rest", a label for people; nothing branches on it.
     """
 
     kind = "?"
-    read_only_note = ""  # e.g. "MLflow would need `mlflow db upgrade` before writing here"
+    streams_partial = False
+    cheap_counts = True
+    read_only_note = ""  # why MLflow must not write here, e.g. "run `mlflow db upgrade` first"
 
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, location: Location):
         self.uri = uri
+        self.location = location
         self.problems: list[Problem] = []
         self._lock = threading.RLock()
+
+    @property
+    def write_uri(self) -> str | None:
+        """The URI for MLflow's client to write to this store, None where it must not."""
+        return None
+
+    @property
+    def can_write(self) -> bool:
+        return self.write_uri is not None
 
     # -- what backends provide -------------------------------------------------------------
     def _experiments_all(self) -> pd.DataFrame:
         """Every experiment, active and deleted: EXPERIMENT_COLUMNS + tags.*."""
         raise NotImplementedError
 
-    def _run_table(self, experiment_ids: list[str] | None, progress=None, cancel=None) -> RunTable:
+    def _run_table(self, experiment_ids: list[str] | None, progress=None, cancel=None,
+                   partial=None) -> RunTable:
         """Every run (any lifecycle) of these experiments (None: of all).
 
         ``progress(done, total)`` reports runs read; ``cancel()`` returning True stops the
-        read with :class:`~mlscope.core.errors.Cancelled`.
+        read with :class:`~mlscope.core.errors.Cancelled`; ``partial(table)`` (given only
+        where ``streams_partial``) gets the runs read so far.
         """
         raise NotImplementedError
 
@@ -123,11 +156,11 @@ class Store:
                   cancel=None, partial=None) -> RunTable:
         """The runs of these experiments in ``view``, in long form (before any filter).
 
-        ``partial(table)``, where the backend reads in steps (mlruns folders), gets the runs
-        read so far while a long read goes on."""
+        ``partial(table)``, where the store ``streams_partial``, gets the runs read so far
+        while a long read goes on."""
         view = check_view(view)
         ids = self._experiment_ids(experiment_ids)
-        if partial is not None and self.kind == "file":
+        if partial is not None and self.streams_partial:
             table = self._run_table(ids, progress=progress, cancel=cancel,
                                     partial=lambda t: partial(self._scope(t, ids, view)))
         else:
@@ -160,6 +193,14 @@ class Store:
         """
         if isinstance(order_by, str):
             order_by = [order_by]
+        return self._search_runs(self._experiment_ids(experiment_ids), filter_string or "",
+                                 list(order_by or []), check_view(view), attributes, progress,
+                                 cancel, partial)
+
+    def _search_runs(self, experiment_ids, filter_string, order_by, view, attributes, progress,
+                     cancel, partial) -> pd.DataFrame:
+        """``runs()`` with its arguments checked: MLflow's search over the run table, here
+        (a server overrides it to let the server search)."""
 
         def frame(table):
             return mlflow_frame(table, select(table, filter_string, order_by), attributes)
@@ -282,28 +323,10 @@ def _inputs(table: RunTable) -> list[dict]:
     return table.datasets.drop(columns=["run_id"]).to_dict("records")
 
 
-def open_store(target, *, choice: str | None = None, cache: bool = True) -> Store:
-    """Open whatever an MLflow user has: a folder, a file inside a store, a database, a URI.
+def __getattr__(name):
+    """``open_store`` from here, as before it moved to :mod:`mlscope.core.opening`."""
+    if name == "open_store":
+        from .opening import open_store
 
-    ``choice`` picks "file" or "sqlite" when a project folder holds both an ``mlruns/`` and
-    an ``mlflow.db`` (default: the newer). ``cache=False`` skips the on-disk run cache.
-    """
-    from .locate import locate
-
-    loc = locate(target, choice=choice)
-    if loc.kind == "file":
-        from .filestore import FileStore
-
-        store = FileStore(loc.path, cache=cache)
-    elif loc.kind == "sql":
-        from .sqlstore import SqlStore
-
-        store = SqlStore(loc.uri)
-    elif loc.kind == "rest":
-        from .reststore import RestStore
-
-        store = RestStore(loc.uri)
-    else:  # pragma: no cover - locate() only returns the kinds above
-        raise StoreError(f"Cannot open {target}", str(target))
-    store.location = loc
-    return store
+        return open_store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
