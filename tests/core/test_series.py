@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from mlscope.core import series
+from mlscope.core.format import format_duration
 from mlscope.core.series import (
     ColorBook,
     MinMaxPyramid,
@@ -134,10 +135,10 @@ def test_x_values_modes():
 
 
 def test_format_duration():
-    assert series.format_duration(42) == "42s"
-    assert series.format_duration(750) == "12m30s"
-    assert series.format_duration(3725) == "1h02m05s"
-    assert series.format_duration(90000) == "1d01h00m"
+    assert format_duration(42, compact=True) == "42s"
+    assert format_duration(750, compact=True) == "12m30s"
+    assert format_duration(3725, compact=True) == "1h02m05s"
+    assert format_duration(90000, compact=True) == "1d01h00m"
 
 
 def test_aggregate_mean_minmax_on_shared_steps():

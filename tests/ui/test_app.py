@@ -249,7 +249,7 @@ def test_several_stores_in_tabs(built, qtbot, window):
 
 def test_cancel_a_long_load(big_mlruns, fresh_cache, qtbot, window):
     page = window.open_target(str(big_mlruns))
-    qtbot.waitUntil(lambda: page.runs.loading_bar.isVisible() and page._handles.get("runs") is not None,
+    qtbot.waitUntil(lambda: page.runs.loading_bar.isVisible() and page.loading.running("runs"),
                     timeout=20000)
     qtbot.mouseClick(page.runs.cancel_button, Qt.LeftButton)
     assert not page.is_loading()
@@ -295,11 +295,11 @@ def test_watch_rereads_while_runs_are_running(built, qtbot, window, open_store_p
     page = open_store_page(built["file"], "alpha")
     assert page.running_runs() >= 1
     window.watch_action.setChecked(True)
-    assert page._watch_timer.isActive()
+    assert page.watch.timer.isActive()
     with qtbot.waitSignal(page.runsLoaded, timeout=30000):
-        page._watch_tick()
+        page.watch.tick()
     window.watch_action.setChecked(False)
-    assert not page._watch_timer.isActive()
+    assert not page.watch.timer.isActive()
 
 
 # -- broken stores ---------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_columns_hidden_and_reordered_are_remembered_per_experiment(built, qtbot
     p2 = wait_loaded(qtbot, w2.open_target(str(built["file"]), "alpha"))
     assert p2.runs.model.visible_columns()[0] == "duration"
     assert "metrics.rmse" not in p2.runs.model.visible_columns()
-    p2._columns_reset()
+    p2.runs.columnsResetRequested.emit()
     assert "metrics.rmse" in p2.runs.model.visible_columns()
     p2.shutdown()
 
@@ -455,12 +455,12 @@ def test_watch_picks_up_a_new_run(built, tmp_path, qtbot, window):
     shutil.copy(built["sqlite"], db)
     page = wait_loaded(qtbot, window.open_target(str(db), "alpha"))
     n = page.runs.model.total_runs()
-    page._watch_tick()  # records the store's signature; RUNNING runs re-read anyway
-    qtbot.waitUntil(lambda: not page._handles["watch"].running, timeout=30000)
+    page.watch.tick()  # records the store's signature; RUNNING runs re-read anyway
+    qtbot.waitUntil(lambda: not page.watch.running("check") and not page.is_loading(), timeout=30000)
     client = MlflowClient(f"sqlite:///{db}")
     rid = client.create_run(built["sql_ids"]["alpha"], run_name="new-one").info.run_id
     with qtbot.waitSignal(page.runsLoaded, timeout=30000):
-        page._watch_tick()
+        page.watch.tick()
     assert page.runs.model.total_runs() == n + 1 and page.runs.model.index_of(rid).isValid()
 
 
@@ -517,23 +517,22 @@ def test_watch_grows_the_curves_of_a_running_run(built, tmp_path, qtbot, window)
     ids = built["ids"]
     page = wait_loaded(qtbot, window.open_target(str(root / ids["alpha"] / ids["running"])))
     qtbot.waitUntil(lambda: page.runs.current_run_id() == ids["running"], timeout=10000)
-    page.detail_tabs.setCurrentWidget(page.charts_holder)
-    panel = page._charts
+    assert page.show_view("charts")
+    panel = page.charts.panel
     qtbot.waitUntil(lambda: (ids["running"], "rmse") in panel.last_points(), timeout=30000)
     assert panel.last_points()[(ids["running"], "rmse")][0] == 3
     with open(root / ids["alpha"] / ids["running"] / "metrics" / "rmse", "a") as fh:
         fh.write("1700000099999 0.05 7\n")
-    page._watch_tick()
+    page.watch.tick()
     qtbot.waitUntil(lambda: panel.last_points()[(ids["running"], "rmse")][0] == 7, timeout=30000)
 
 
 def test_panel_borders_are_remembered(built, qtbot, window, settings, open_store_page):
     page = open_store_page(built["file"])
-    page.split.setSizes([520, 700])
-    page.vsplit.setSizes([300, 400])
-    page._remember_splitters()
-    saved = settings.get("splitters")
-    assert saved["h"][0] > 450 and saved["v"][0] < saved["v"][1]
+    page.split.setSizes([300, 900, 200])
+    page._splitter_timer.timeout.emit()
+    saved = settings.get("splitters")["h3"]
+    assert saved[0] < saved[1] and saved[2] < saved[0]
     from mlscope.ui.store_page import StorePage
 
     again = StorePage(str(built["file"]), settings)
@@ -542,8 +541,22 @@ def test_panel_borders_are_remembered(built, qtbot, window, settings, open_store
     again.show()
     qtbot.waitExposed(again)
     h = again.split.sizes()
-    assert abs(h[0] / sum(h) - saved["h"][0] / sum(saved["h"])) < 0.05, (h, saved)
-    again.shutdown()
+    assert abs(h[0] / sum(h) - saved[0] / sum(saved)) < 0.05, (h, saved)
+
+
+def test_a_saved_layout_never_squeezes_the_next_store(built, qtbot, settings):
+    """Borders dragged to leave the runs a sliver are not carried to the next store."""
+    from mlscope.ui.store_page import SIDE_DEFAULT, StorePage
+
+    settings.set("splitters", {"h3": [900, 150, 400]})
+    page = StorePage(str(built["file"]), settings)
+    qtbot.addWidget(page)
+    page.resize(1400, 800)
+    page.show()
+    qtbot.waitExposed(page)
+    h = page.split.sizes()
+    assert h[1] / sum(h) >= 0.5, h
+    assert h[1] / sum(h) == pytest.approx(SIDE_DEFAULT[1] / sum(SIDE_DEFAULT), abs=0.05)
 
 
 def test_project_folder_with_both_kinds_says_so_and_opens_the_other(built, tmp_path, qtbot, window):

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-from mlscope.ui.views.charts import ChartPanel, run_color
+from mlscope.ui.views.charts import ChartPanel
 
 T0 = 1_700_000_000_000
 RUNS = ["ra", "rb", "rc"]
@@ -65,12 +65,15 @@ def test_draws_one_chart_per_metric_with_legend(panel):
     assert panel.charts[0].plot.legend is not None  # in the chart too, so exports carry it
 
 
-def test_run_color_is_shared_and_pinnable(panel):
-    assert run_color("ra") == run_color("ra")
-    assert run_color("ra") != run_color("rb")
-    p2 = ChartPanel()
+def test_run_color_is_derived_from_the_id_and_pinnable(panel):
+    from mlscope.core.series import PALETTE, ColorBook
+
+    assert panel.colors.color("ra") == ColorBook().color("ra")  # the same in every launch
+    assert panel.colors.color("ra") != panel.colors.color("rb")
+    assert panel.colors.color("ra") in PALETTE
+    p2 = ChartPanel(colors=panel.colors)
     p2.set_runs(["zz"], {}, colors={"zz": "#123456"})
-    assert run_color("zz") == QColor("#123456")
+    assert QColor(panel.colors.color("zz")) == QColor("#123456")
     p2.deleteLater()
 
 
@@ -378,7 +381,7 @@ def test_a_charted_run_shows_its_chart_colour_in_the_table(qtbot):
     import pandas as pd
     from PySide6.QtCore import Qt
 
-    from mlscope.core.series import RUN_COLORS
+    from mlscope.core.series import ColorBook
     from mlscope.ui.models.runs import RunsModel
 
     frame = pd.DataFrame({"run_id": ["aaa", "bbb"], "experiment_id": ["1", "1"], "status": ["FINISHED"] * 2,
@@ -386,11 +389,12 @@ def test_a_charted_run_shows_its_chart_colour_in_the_table(qtbot):
                           "end_time": pd.to_datetime([3, 4], unit="ms", utc=True),
                           "run_name": ["first", "second"]})
     model = RunsModel()
+    model.colors = book = ColorBook()
     model.set_frame(frame, {})
     col = model.visible_columns().index("run_name")
     row_of = {model.run_id(model.index(r, 0)): r for r in range(model.rowCount())}
     assert model.data(model.index(row_of["bbb"], col), Qt.DecorationRole) is None  # not charted yet
-    color = run_color("bbb")
+    color = QColor(book.color("bbb"))
     icon = model.data(model.index(row_of["bbb"], col), Qt.DecorationRole)
     image = icon.pixmap(10, 10).toImage()
-    assert image.pixelColor(5, 5).name() == color.name() == RUN_COLORS.peek("bbb")
+    assert image.pixelColor(5, 5).name() == color.name() == book.peek("bbb")

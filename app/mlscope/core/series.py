@@ -51,8 +51,8 @@ class ColorBook:
         return self._colors.get(run_id)
 
 
-# One book for the whole app: the table, the charts and the compare view read the same one.
-RUN_COLORS = ColorBook()
+
+
 
 
 # -- smoothing ------------------------------------------------------------------------------
@@ -131,24 +131,6 @@ def x_values(step, timestamp, mode: str, start_ms: float | None = None):
         start = ts.min() if start_ms is None and ts.size else (start_ms or 0.0)
         return (ts - start) / 1000.0, ""
     raise ValueError(f"unknown x mode {mode!r}: use one of {X_MODES}")
-
-
-def format_duration(seconds: float) -> str:
-    """``3725`` -> ``1h02m05s``: compact, sortable-looking relative-time labels."""
-    if not math.isfinite(seconds):
-        return str(seconds)
-    sign = "-" if seconds < 0 else ""
-    s = abs(seconds)
-    if s < 60:
-        return f"{sign}{s:.3g}s"
-    minutes, secs = divmod(int(round(s)), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{sign}{days}d{hours:02d}h{minutes:02d}m"
-    if hours:
-        return f"{sign}{hours}h{minutes:02d}m{secs:02d}s"
-    return f"{sign}{minutes}m{secs:02d}s"
 
 
 # -- drawable curves ------------------------------------------------------------------------

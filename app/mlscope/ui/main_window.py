@@ -24,6 +24,21 @@ from .settings import Settings
 from .store_page import StorePage
 from .views.welcome import WelcomePage
 
+WARM_UP_DELAY_MS = 3000
+
+
+def _warm_up_search() -> None:
+    """Import MLflow's search parser on a worker once the window is idle, so the first filter
+    a user types answers at once instead of after a 3-second import."""
+    import threading
+
+    def work():
+        from mlscope.core.search import parse_filter
+
+        parse_filter("metrics.x > 0")
+
+    threading.Thread(target=work, name="mlscope-warm-up", daemon=True).start()
+
 
 class MainWindow(QMainWindow):
     pageCreated = Signal(object)  # StorePage, before it starts opening
@@ -38,6 +53,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1440, 900)
         self._painted = False
+        self._warmed = False  # MLflow's search parser imported in the background, once
 
         self.welcome = WelcomePage()
         self.tabs = QTabWidget(objectName="storeTabs")
@@ -196,6 +212,9 @@ class MainWindow(QMainWindow):
         return "folder-open"
 
     def _opened(self, page: StorePage, target: str) -> None:
+        if not self._warmed:
+            self._warmed = True
+            QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_search)
         self.settings.add_recent(target)
         self._refresh_recent()
         self.storeOpened.emit(page)

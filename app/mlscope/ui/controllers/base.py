@@ -17,6 +17,12 @@ class Controller(QObject):
     """
 
     statusMessage = Signal(str)
+    selectRunsRequested = Signal(list)  # make the runs table select these runs
+    runActivated = Signal(str)  # jump to this run (a link)
+
+    title = ""  # a feature's tab text
+    placement = "workspace"  # or "left": beside Experiments
+    view = None  # a feature's main widget
 
     def __init__(self, tasks: Tasks, store=None, parent: QObject | None = None):
         super().__init__(parent)
@@ -27,6 +33,20 @@ class Controller(QObject):
     def set_store(self, store) -> None:
         """A new store (opened or reopened): nothing read from the old one is kept."""
         self.store = store
+
+    # What the page tells every feature; a feature overrides what it needs.
+    def set_frame(self, frame) -> None:
+        """The runs table's frame (MLflow's search_runs frame plus run_name, user_id,
+        lifecycle_stage)."""
+
+    def set_runs(self, run_ids: list[str]) -> None:
+        """The runs selected in the table, the current one first."""
+
+    def set_colors(self, colors) -> None:
+        """The page's RunColors."""
+
+    def activate(self) -> None:
+        """The feature's view was shown: build what was put off until needed."""
 
     def start(self, kind: str, fn, on_done=None, on_error=None, on_progress=None,
               on_cancel=None, on_partial=None):

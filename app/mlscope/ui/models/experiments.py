@@ -7,7 +7,9 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from .runs import SORT_ROLE, _ms, format_relative, format_time
+from mlscope.core.format import epoch_ms, format_relative, format_time
+
+from .runs import SORT_ROLE
 
 _ROOT = QModelIndex()  # the invalid index: the root of every model
 
@@ -45,7 +47,7 @@ class ExperimentsModel(QAbstractTableModel):
             return np.full(n, np.nan)
         if pd.api.types.is_numeric_dtype(col):
             return col.to_numpy(dtype="float64", na_value=np.nan)
-        return _ms(col)
+        return epoch_ms(col)
 
     def set_counts(self, counts: dict[str, int], last_run: dict[str, float] | None = None) -> None:
         """Run counts (and latest run start) arrive later than the experiments: fill them in."""

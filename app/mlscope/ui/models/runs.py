@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import datetime
 from pathlib import PurePath
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from mlscope.core.series import RUN_COLORS
+from mlscope.core.format import epoch_ms, format_duration, format_number, format_time
 
 from .. import theme
 from . import columns as C
@@ -40,78 +39,6 @@ BRANCH_ROLE = Qt.UserRole + 5  # 0: no children, 1: collapsed parent, 2: expande
 _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable
 PARENT_TAG = "tags.mlflow.parentRunId"
 NUMERIC_KINDS = ("float", "time", "duration")
-
-
-def _ms(series: pd.Series) -> np.ndarray:
-    """Datetimes (tz-aware, naive, or None) -> epoch milliseconds as float, NaN when missing."""
-    if series is None or len(series) == 0:
-        return np.zeros(0, dtype="float64")
-    values = pd.to_datetime(series, utc=True, errors="coerce")
-    delta = (values - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(milliseconds=1)
-    return pd.Series(delta).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def format_duration(ms: float) -> str:
-    if ms != ms or ms < 0:  # NaN
-        return ""
-    s = ms / 1000.0
-    if s < 1:
-        return f"{ms:.0f}ms"
-    if s < 60:
-        return f"{s:.1f}s"
-    m, s = divmod(int(s), 60)
-    if m < 60:
-        return f"{m}m {s}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h"
-
-
-def format_time(ms: float, seconds: bool = False) -> str:
-    if ms != ms:
-        return ""
-    try:
-        return datetime.fromtimestamp(ms / 1000.0).strftime(
-            "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
-        return ""
-
-
-def format_relative(ms: float, now_ms: float | None = None) -> str:
-    """"5m ago", "3h ago", "yesterday", "12d ago", else the date: what a glance needs."""
-    if ms != ms:
-        return ""
-    now_ms = time.time() * 1000 if now_ms is None else now_ms
-    s = (now_ms - ms) / 1000
-    if s < 0:
-        return format_time(ms)
-    if s < 60:
-        return "just now"
-    if s < 3600:
-        return f"{int(s // 60)}m ago"
-    if s < 86400:
-        return f"{int(s // 3600)}h ago"
-    if s < 2 * 86400:
-        return "yesterday"
-    if s < 30 * 86400:
-        return f"{int(s // 86400)}d ago"
-    return format_time(ms)[:10]
-
-
-def format_number(v) -> str:
-    if v is None:
-        return ""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if f != f:
-        return "NaN" if v is not None else ""
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    return f"{f:.6g}"
 
 
 class _Column:
@@ -148,6 +75,7 @@ class RunsModel(QAbstractTableModel):
         super().__init__(parent)
         self.frame = pd.DataFrame()
         self.experiment_names: dict[str, str] = {}
+        self.colors = None  # the page's ColorBook: charted runs get their swatch
         self._cols: dict[str, _Column] = {}
         self._visible: list[str] = []
         self._available: list[str] = []
@@ -205,8 +133,8 @@ class RunsModel(QAbstractTableModel):
         cols: dict[str, _Column] = {}
         self._run_ids = first("run_id")
         self._row_of = {rid: i for i, rid in enumerate(self._run_ids)}
-        start = _ms(f["start_time"]) if "start_time" in f else np.full(n, np.nan)
-        end = _ms(f["end_time"]) if "end_time" in f else np.full(n, np.nan)
+        start = epoch_ms(f["start_time"]) if "start_time" in f else np.full(n, np.nan)
+        end = epoch_ms(f["end_time"]) if "end_time" in f else np.full(n, np.nan)
         status = first("status")
         running = np.array([s == "RUNNING" for s in status], dtype=bool)
         duration = np.where(running & np.isnan(end), self._now_ms - start, end - start)
@@ -601,7 +529,7 @@ class RunsModel(QAbstractTableModel):
         if role == Qt.DecorationRole and key == "status":
             return theme.status_icon(v)
         if role == Qt.DecorationRole and key == "run_name":
-            color = RUN_COLORS.peek(self._run_ids[row])  # the run's colour in the charts
+            color = self.colors.peek(self._run_ids[row]) if self.colors else None  # as in the charts
             return theme.swatch(color) if color else None
         if role == Qt.ForegroundRole:
             if key == "status":
@@ -625,7 +553,7 @@ class RunsModel(QAbstractTableModel):
         if kind == "time":
             return format_time(v)
         if kind == "duration":
-            return format_duration(v)
+            return format_duration(v / 1000)
         if v is None or (isinstance(v, float) and v != v):
             return "" if key != "run_name" else self._run_ids[row][:8]
         if kind == "commit":

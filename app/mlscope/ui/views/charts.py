@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from mlscope.core.series import (
     PALETTE,
-    RUN_COLORS,
+    ColorBook,
     aggregate,
     drawable,
     ema,
@@ -48,8 +48,6 @@ from mlscope.core.series import (
 
 from .charts_plot import Band, MetricChart, Trace, export_svg
 
-_BOOK = RUN_COLORS
-
 # Overlaid metrics share a run's colour and differ by line style.
 METRIC_STYLES = (
     Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
@@ -58,16 +56,6 @@ METRIC_STYLES = (
 DEFAULT_CHECKED = 12  # metrics shown at first; more is one click in the picker
 ROW_HEIGHT = 250      # a chart never gets shorter than this: the grid scrolls instead
 IN_PLOT_LEGEND = 10   # beyond this many entries the sidebar legend is the readable one
-
-
-def run_color(run_id: str) -> QColor:
-    """The colour of a run everywhere in mlscope (table, charts, compare view)."""
-    return QColor(_BOOK.color(run_id))
-
-
-def set_run_color(run_id: str, color) -> None:
-    """Pins a run's colour (for instance one the user picked) for every view."""
-    _BOOK.set(run_id, QColor(color).name())
 
 
 @dataclass
@@ -89,8 +77,9 @@ class ChartPanel(QWidget):
 
     requestHistory = Signal(list, list)  # noqa: N815 - Qt signal naming
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, colors: ColorBook | None = None):
         super().__init__(parent)
+        self.colors = colors or ColorBook()  # the page's book: the table shows the same
         self._run_ids: list[str] = []
         self._names: dict[str, str] = {}
         self._data: dict[tuple[str, str], _Series] = {}
@@ -112,7 +101,7 @@ class ChartPanel(QWidget):
         self._run_ids = [str(r) for r in dict.fromkeys(run_ids)]
         self._names = {str(k): str(v) for k, v in (names or {}).items()}
         for rid, color in (colors or {}).items():
-            set_run_color(str(rid), color)
+            self.colors.set(str(rid), QColor(color).name())
         keep = set(self._run_ids)
         self._data = {k: v for k, v in self._data.items() if k[0] in keep}
         self._loaded = {k for k in self._loaded if k[0] in keep}
@@ -549,7 +538,7 @@ class ChartPanel(QWidget):
             in_plot = n == 0 and len(legend) <= IN_PLOT_LEGEND  # once, so exports carry it
             chart.set_content(traces, bands, " · ".join(notes), legend if in_plot else None)
         if not self.charts:
-            legend = [(self._name(r), _BOOK.color(r), Qt.PenStyle.SolidLine)
+            legend = [(self._name(r), self.colors.color(r), Qt.PenStyle.SolidLine)
                       for r in self._run_ids]
         self._fill_legend(legend)
         self._update_status()
@@ -577,7 +566,7 @@ class ChartPanel(QWidget):
                 smoothed = ema(s.value, w) if w else None
                 info = {"step": s.step, "timestamp": s.timestamp, "value": s.value,
                         "start_ms": start}
-                color, name = _BOOK.color(rid), self._name(rid)
+                color, name = self.colors.color(rid), self._name(rid)
                 if smoothed is not None:
                     info["smoothed"] = smoothed
                     traces.append(Trace(name, color, key, raw, faint=True, style=style,
@@ -589,7 +578,7 @@ class ChartPanel(QWidget):
                                     bold=smoothed is not None))
                 self._export.append(("run", key, rid, (x, s, smoothed)))
         shown = {t.run_id for t in traces}
-        legend = [(self._name(r), _BOOK.color(r), Qt.PenStyle.SolidLine)
+        legend = [(self._name(r), self.colors.color(r), Qt.PenStyle.SolidLine)
                   for r in self._run_ids if r in shown]
         if overlay and len(keys) > 1:
             legend += [(k, "#4b5563", METRIC_STYLES[i % len(METRIC_STYLES)])

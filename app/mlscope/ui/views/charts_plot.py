@@ -22,7 +22,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPaintEngine, QPainter, QPainterPath, QPen
 
-from mlscope.core.series import Curve, MinMaxPyramid, format_duration, isolated, nearest_point
+from mlscope.core.format import format_duration
+from mlscope.core.series import Curve, MinMaxPyramid, isolated, nearest_point
 
 # Past this many points in a frame lines are drawn 1 pixel wide: Qt's raster engine strokes
 # wider antialiased paths (a min/max zigzag above all) 10-30x slower than cosmetic hairlines.
@@ -71,7 +72,7 @@ class DurationAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
         if self.logMode:
             return super().tickStrings(values, scale, spacing)
-        return [format_duration(v * scale) for v in values]
+        return [format_duration(v * scale, compact=True) for v in values]
 
 
 class WallTimeAxis(pg.DateAxisItem):
@@ -411,7 +412,7 @@ def _hover_html(p: dict, color: str) -> str:
         ts = int(p["timestamp"])
         parts.append(datetime.fromtimestamp(ts / 1000).strftime("%Y-%m-%d %H:%M:%S"))
         if "start_ms" in p and p["start_ms"] is not None:
-            parts.append("+" + format_duration((ts - p["start_ms"]) / 1000))
+            parts.append("+" + format_duration((ts - p["start_ms"]) / 1000, compact=True))
     if "x" in p:
         parts.append(f"x {_num(p['x'])}")
     if parts:

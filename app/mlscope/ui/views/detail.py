@@ -13,7 +13,8 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QTextBrowser
 
-from ..models.runs import format_duration, format_number, format_time
+from mlscope.core.format import format_duration, format_number, format_time
+
 from ..theme import STATUS_COLORS
 
 CSS = """
@@ -97,7 +98,7 @@ class RunDetail(QTextBrowser):
         start, end = info.get("start_time"), info.get("end_time")
         start = float(start) if start is not None else float("nan")
         end = float(end) if end is not None else float("nan")
-        duration = format_duration(end - start) if end == end else (
+        duration = format_duration((end - start) / 1000) if end == end else (
             "still running" if status == "RUNNING" else "")
         source = tags.get("mlflow.source.name")
         commit = tags.get("mlflow.source.git.commit")

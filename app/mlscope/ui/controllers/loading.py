@@ -1,0 +1,203 @@
+"""Opening a store and reading what the page shows: experiments, the runs of the selected
+experiments under the filter (streamed while a long read goes on), and run counts."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from PySide6.QtCore import Signal
+
+from mlscope.core.errors import FilterError, user_message
+from mlscope.core.experiments import initial_experiments
+
+from .base import Controller
+
+
+def empty_runs() -> pd.DataFrame:
+    return pd.DataFrame(columns=["run_id", "experiment_id", "status", "start_time", "end_time"])
+
+
+class LoadingController(Controller):
+    """Holds what is asked (target, experiments, filter, view) and reads it on workers.
+
+    The page routes the answers to the views; nothing here touches a widget."""
+
+    opened = Signal(object)  # the store
+    openFailed = Signal(str)  # words for the user
+    experimentsLoaded = Signal(object, list)  # frame, ids to select
+    loadingChanged = Signal(bool, str)  # on, what is loading
+    progress = Signal(int, int)
+    runsStreamed = Signal(object)  # the frame of the runs read so far
+    runsLoaded = Signal(object, bool)  # frame, keep the selection
+    filterFailed = Signal(str)  # MLflow's parser message
+    countsLoaded = Signal(object, object)  # runs per experiment, last activity per experiment
+    problemsChanged = Signal(object)  # list of Problem
+
+    def __init__(self, tasks, target, settings, experiment: str | None = None, parent=None):
+        super().__init__(tasks, None, parent)
+        self.target = target
+        self.settings = settings
+        self.wanted_experiment = experiment
+        self.experiment_ids: list[str] = []
+        self.filter = ""
+        self.view = "active"
+        self.frame: pd.DataFrame | None = None
+        self.loaded_once = False
+
+    # -- opening -----------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open the store and list its experiments, in a worker (locating touches the disk)."""
+        from mlscope.core import open_store
+
+        target, view = self.target, self.view
+        self.loadingChanged.emit(True, "Opening store…")
+        self.statusMessage.emit(f"Opening {target}…")
+
+        def work(progress, cancel):
+            store = open_store(target)
+            return store, store.experiments(view)
+
+        self.start("open", work, self._opened, self._open_failed,
+                   on_cancel=lambda: self.loadingChanged.emit(False, ""))
+
+    def _opened(self, result) -> None:
+        store, exps = result
+        old = self.store
+        self.set_store(store)
+        if old is not None and old is not store:
+            try:
+                old.close()
+            except Exception:  # noqa: BLE001 - closing the old store must not stop the new one
+                pass
+        loc = store.location
+        keep = self.experiment_ids or initial_experiments(
+            exps, self.wanted_experiment or loc.experiment_id,
+            self.settings.last_experiment(str(store.uri)))
+        self.experiment_ids = keep
+        self.opened.emit(store)
+        self.statusMessage.emit(loc.note or f"Opened {store.uri}")
+        self.experimentsLoaded.emit(exps, keep)
+        self.loaded_once = False
+        self.load_runs()
+        self._problems()
+
+    def _open_failed(self, exc) -> None:
+        self.loadingChanged.emit(False, "")
+        msg = user_message(exc)
+        self.statusMessage.emit(msg)
+        self.openFailed.emit(msg)
+
+    def reload(self, reopen: bool = True) -> None:
+        """F5 (``reopen``): a new Store, so no stale cache is kept. Otherwise (the view
+        changed) the experiments again, then their runs."""
+        if reopen or self.store is None:
+            self.open()
+            return
+        store, view = self.store, self.view
+
+        def done(exps):
+            self.experimentsLoaded.emit(exps, self.experiment_ids)
+            self.loaded_once = False
+            self.load_runs()
+
+        self.start("experiments", lambda progress, cancel: store.experiments(view), done)
+
+    # -- what is asked -----------------------------------------------------------------------
+    def set_view(self, view: str) -> None:
+        self.view = view
+        self.reload(reopen=False)
+
+    def select_experiments(self, ids: list[str]) -> None:
+        ids = [str(i) for i in ids]
+        if ids == self.experiment_ids:
+            return
+        self.experiment_ids = ids
+        if self.store is not None and ids:
+            self.settings.set_last_experiment(str(self.store.uri), ids)
+        self.filter = ""
+        self.load_runs(keep_selection=False)
+
+    def set_filter(self, text: str) -> None:
+        self.filter = text
+        self.load_runs()
+
+    # -- runs --------------------------------------------------------------------------------
+    def load_runs(self, keep_selection: bool = True, quiet: bool = False,
+                  refresh: bool = False) -> None:
+        """(Re)read the runs of the selected experiments with the current filter.
+
+        ``quiet``: no loading bar (Watch); ``refresh``: forget what the store cached first."""
+        store = self.store
+        if store is None:
+            return
+        ids, filt, view = list(self.experiment_ids), self.filter, self.view
+        if not ids:
+            self.frame = empty_runs()
+            self.runsLoaded.emit(self.frame, False)
+            return
+        if not quiet:
+            self.loadingChanged.emit(True, "Loading runs…")
+            self.statusMessage.emit("Loading runs…")
+        t0 = time.perf_counter()
+
+        def work(progress, cancel, partial):
+            if refresh:
+                store.refresh()
+            frame = store.runs(ids, filt, None, view, attributes=True, progress=progress,
+                               cancel=cancel, partial=partial)
+            return frame, time.perf_counter() - t0
+
+        self.start("runs", work, lambda res: self._runs_loaded(res, filt, keep_selection),
+                   self._runs_failed, self.progress.emit, self._runs_cancelled,
+                   self.runsStreamed.emit)
+
+    def _runs_loaded(self, result, filt: str, keep_selection: bool) -> None:
+        frame, seconds = result
+        self.frame = frame
+        self.loadingChanged.emit(False, "")
+        self.runsLoaded.emit(frame, keep_selection)
+        what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
+        self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
+        self._problems()
+        if not self.loaded_once:
+            self.loaded_once = True
+            self.load_counts()
+
+    def _runs_failed(self, exc) -> None:
+        self.loadingChanged.emit(False, "")
+        if isinstance(exc, FilterError):
+            self.filterFailed.emit(str(exc))
+            self.statusMessage.emit("The filter is not valid MLflow search syntax.")
+        else:
+            self.statusMessage.emit(f"Could not read runs: {user_message(exc)}")
+        self._problems()
+
+    def _runs_cancelled(self) -> None:
+        self.loadingChanged.emit(False, "")
+        self.statusMessage.emit("Loading cancelled.")
+
+    def cancel_loading(self) -> None:
+        self.cancel("open", "runs")
+
+    def is_loading(self) -> bool:
+        return self.running("open", "runs")
+
+    def load_counts(self) -> None:
+        """Run counts and last activity per experiment, after the table is up (it may read
+        every run). Skipped where counting is not cheap (servers page through every run)."""
+        store, view = self.store, self.view
+        if store is None or not getattr(store, "cheap_counts", getattr(store, "kind", "") != "rest"):
+            return
+
+        def work(progress, cancel):
+            stats = store.experiment_stats(view)
+            counts = dict(zip(stats["experiment_id"], stats["runs"].tolist(), strict=True))
+            last = {e: v for e, v in zip(stats["experiment_id"], stats["last_activity"],
+                                         strict=True) if v == v}
+            return counts, last
+
+        self.start("counts", work, lambda res: self.countsLoaded.emit(*res), lambda exc: None)
+
+    def _problems(self) -> None:
+        self.problemsChanged.emit(list(getattr(self.store, "problems", []) or []))
