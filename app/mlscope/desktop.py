@@ -208,7 +208,7 @@ def desktop_entry(command: list[str] | None = None) -> str:
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",
         "Name=mlscope",
         "GenericName=MLflow Browser",
         "Comment=Browse MLflow tracking stores: mlruns folders, mlflow.db files and servers",
@@ -217,7 +217,7 @@ def desktop_entry(command: list[str] | None = None) -> str:
         "Terminal=false",
         "StartupNotify=true",
         f"StartupWMClass={APP_ID}",
-        "Categories=Development;Science;DataVisualization;Qt;",
+        "Categories=Science;DataVisualization;Qt;",
         "Keywords=MLflow;mlruns;experiments;runs;metrics;machine learning;",
         "MimeType=" + "".join(m + ";" for m in MIME_TYPES),
         "",
