@@ -214,3 +214,47 @@ def test_targets_are_sent_as_absolute_paths(tmp_path):
                                    cwd=str(tmp_path))
     assert got == [str(tmp_path / "mlruns"), str(Path.home() / "x.db"), "http://h:5000",
                    "sqlite:///a.db"]
+
+
+def _mean_lightness(image, rect) -> float:
+    from PySide6.QtGui import QColor
+
+    xs = range(rect.left() + 2, rect.right() - 2, 7)
+    ys = range(rect.top() + 2, rect.bottom() - 2, 7)
+    vals = [QColor(image.pixel(x, y)).lightnessF() for x in xs for y in ys]
+    return sum(vals) / len(vals)
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_theme_follows_the_colour_scheme(qtbot, qapp, window, stores, tmp_path, scheme):
+    """The window rendered in each theme: backgrounds, table and toolbar icons change."""
+    from PySide6.QtCore import QPoint, QRect, QSize
+
+    from conftest import wait_loaded
+    from mlscope.ui import theme
+
+    saved = (qapp.styleSheet(), qapp.palette(), theme.scheme())
+    theme.apply(qapp, scheme)
+    try:
+        page = wait_loaded(qtbot, window.open_target(str(stores[0])))
+        qtbot.wait(300)
+        shot = window.grab().toImage()
+        shot.save(str(tmp_path / f"{scheme}.png"))
+        table = page.runs.view.viewport()
+        area = QRect(table.mapTo(window, QPoint(0, 0)), table.size())
+        bottom = QRect(area.left(), area.top() + area.height() // 2, area.width(),
+                       area.height() // 2)  # below the three rows: the table's own background
+        icon = theme.icon("reload").pixmap(QSize(24, 24)).toImage()
+        ink = [icon.pixelColor(x, y) for x in range(24) for y in range(24)]
+        ink = sum(c.lightnessF() for c in ink if c.alpha() > 200) / max(
+            1, sum(1 for c in ink if c.alpha() > 200))
+        if scheme == "dark":
+            assert _mean_lightness(shot, bottom) < 0.2
+            assert ink > 0.6  # light strokes on the dark toolbar
+        else:
+            assert _mean_lightness(shot, bottom) > 0.9
+            assert ink < 0.5
+    finally:
+        theme.apply(qapp, saved[2])
+        qapp.setStyleSheet(saved[0])
+        qapp.setPalette(saved[1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -45,13 +47,18 @@ def swatch(color: str, size: int = 10) -> QIcon:
     return QIcon(pixmap)
 
 
-@cache
 def icon(name: str) -> QIcon:
-    """An icon by file stem (``icon("reload")``); an empty icon if the file is missing."""
-    root = resource_dir()
-    if root is None:
+    """An icon by file stem (``icon("reload")``), drawn for the theme in use; an empty icon
+    if the file is missing."""
+    return _icon(name, scheme())
+
+
+@cache
+def _icon(name: str, which: str) -> QIcon:
+    folder = _icon_dir(which)
+    if folder is None:
         return QIcon()
-    path = root / "icons" / f"{name}.svg"
+    path = folder / f"{name}.svg"
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
@@ -68,22 +75,106 @@ def status_icon(status: str | None) -> QIcon:
     return ic
 
 
-def apply(app: QApplication) -> None:
-    """Fusion + a light palette + the stylesheet: the same look on every platform."""
-    app.setStyle("Fusion")
+# The palettes: the stylesheet is written in the light colours; the dark theme swaps each one.
+LIGHT = {"window": "#f6f8fa", "base": "#ffffff", "alt": "#f9fafb", "text": "#1f2937",
+         "highlight": "#dbeafe", "highlighted_text": "#0f172a", "link": "#0b78c2",
+         "placeholder": "#9ca3af", "disabled": "#9ca3af"}
+DARK = {"window": "#0d1117", "base": "#161b22", "alt": "#1b2129", "text": "#e6edf3",
+        "highlight": "#1f3a5f", "highlighted_text": "#f0f6fc", "link": "#58a6ff",
+        "placeholder": "#7d8590", "disabled": "#6e7681"}
+DARK_SWAP = {
+    "#f6f8fa": "#0d1117", "#ffffff": "#161b22", "#f9fafb": "#1b2129", "#f8fafc": "#161b22",
+    "#1f2937": "#e6edf3", "#111827": "#f0f6fc", "#0f172a": "#f0f6fc", "#4b5563": "#9198a1",
+    "#475569": "#9198a1", "#64748b": "#8b949e", "#6b7280": "#8b949e", "#9ca3af": "#6e7681",
+    "#e5e7eb": "#30363d", "#e2e8f0": "#30363d", "#d1d5db": "#3d444d", "#cbd5e1": "#484f58",
+    "#eef0f3": "#21262d", "#eef2f7": "#21262d", "#f3f4f6": "#262c36", "#f1f5f9": "#1c2330",
+    "#e5e7eb80": "#30363d80", "#e8f3fc": "#1c2d41", "#b9dcf5": "#1f6feb", "#dbeafe": "#1f3a5f",
+    "#0b5cad": "#58a6ff", "#dc2626": "#f85149", "#b91c1c": "#ff7b72", "#fef2f2": "#2d1517",
+    "#fecaca": "#5c2226", "#eff6ff": "#12243a", "#bfdbfe": "#1f4b7a", "#1e3a8a": "#9ecbff",
+}
+ICON_STROKE = {"light": "#475569", "dark": "#c9d1d9"}
+_scheme = ["light"]
+
+
+def scheme() -> str:
+    """The theme in use: ``"light"`` or ``"dark"``."""
+    return _scheme[0]
+
+
+def system_scheme(app: QApplication) -> str:
+    """``$MLSCOPE_THEME`` (light/dark) if set, else the system's colour scheme (Qt's hint;
+    light when the platform does not say)."""
+    from PySide6.QtCore import Qt
+
+    forced = os.environ.get("MLSCOPE_THEME", "").strip().lower()
+    if forced in ("light", "dark"):
+        return forced
+    hints = app.styleHints()
+    return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def _recolor(text: str, swap: dict[str, str]) -> str:
+    return re.sub(r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?\b",
+                  lambda m: swap.get(m.group(0).lower(), m.group(0)), text)
+
+
+def themed(css: str) -> str:
+    """CSS (or any text) written in the light colours, in the colours of the theme in use:
+    for the HTML of text views, which the application stylesheet does not reach."""
+    return _recolor(css, DARK_SWAP) if scheme() == "dark" else css
+
+
+@cache
+def _icon_dir(which: str) -> Path | None:
+    """The icons for ``which`` scheme: the originals, or copies with a light stroke for dark."""
+    root = resource_dir()
+    if root is None or which == "light":
+        return root / "icons" if root else None
+    from mlscope.core.paths import cache_dir
+
+    out = cache_dir() / f"icons-{which}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for svg in (root / "icons").glob("*.svg"):
+            text = svg.read_text(encoding="utf-8").replace(ICON_STROKE["light"],
+                                                          ICON_STROKE[which])
+            target = out / svg.name
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                target.write_text(text, encoding="utf-8")
+    except OSError:
+        return root / "icons"
+    return out
+
+
+def _palette(colors: dict[str, str]) -> QPalette:
+    c = {k: QColor(v) for k, v in colors.items()}
     pal = QPalette()
-    pal.setColor(QPalette.Window, QColor("#f6f8fa"))
-    pal.setColor(QPalette.Base, QColor("#ffffff"))
-    pal.setColor(QPalette.AlternateBase, QColor("#f9fafb"))
-    pal.setColor(QPalette.Text, QColor("#1f2937"))
-    pal.setColor(QPalette.WindowText, QColor("#1f2937"))
-    pal.setColor(QPalette.Button, QColor("#ffffff"))
-    pal.setColor(QPalette.ButtonText, QColor("#1f2937"))
-    pal.setColor(QPalette.Highlight, QColor("#dbeafe"))
-    pal.setColor(QPalette.HighlightedText, QColor("#0f172a"))
-    pal.setColor(QPalette.Link, QColor("#0b78c2"))
-    pal.setColor(QPalette.PlaceholderText, QColor("#9ca3af"))
-    app.setPalette(pal)
+    for role, key in ((QPalette.Window, "window"), (QPalette.Base, "base"),
+                      (QPalette.AlternateBase, "alt"), (QPalette.Text, "text"),
+                      (QPalette.WindowText, "text"), (QPalette.Button, "base"),
+                      (QPalette.ButtonText, "text"), (QPalette.Highlight, "highlight"),
+                      (QPalette.HighlightedText, "highlighted_text"), (QPalette.Link, "link"),
+                      (QPalette.PlaceholderText, "placeholder"), (QPalette.ToolTipBase, "text"),
+                      (QPalette.ToolTipText, "base")):
+        pal.setColor(role, c[key])
+    for role in (QPalette.Text, QPalette.WindowText, QPalette.ButtonText):
+        pal.setColor(QPalette.Disabled, role, c["disabled"])
+    return pal
+
+
+def apply(app: QApplication, which: str | None = None) -> None:
+    """Fusion + a palette + the stylesheet, light or dark as the system asks (and again
+    whenever the system switches): the same look on every platform."""
+    from PySide6.QtCore import Qt
+
+    first = which is None and not getattr(app, "_mlscope_follows", False)
+    which = which or system_scheme(app)
+    _scheme[0] = which
+    app.setStyle("Fusion")
+    hints = app.styleHints()
+    if hasattr(hints, "setColorScheme") and os.environ.get("MLSCOPE_THEME"):
+        hints.setColorScheme(Qt.ColorScheme.Dark if which == "dark" else Qt.ColorScheme.Light)
+    app.setPalette(_palette(DARK if which == "dark" else LIGHT))
     font = app.font()
     if font.pointSizeF() < 9.5:
         font.setPointSizeF(9.5)
@@ -91,8 +182,13 @@ def apply(app: QApplication) -> None:
     root = resource_dir()
     if root is not None and (root / "style.qss").is_file():
         qss = (root / "style.qss").read_text(encoding="utf-8")
-        app.setStyleSheet(qss.replace("@ICONS@", (root / "icons").as_posix()))
+        if which == "dark":
+            qss = _recolor(qss, DARK_SWAP)
+        app.setStyleSheet(qss.replace("@ICONS@", _icon_dir(which).as_posix()))
     app.setWindowIcon(icon("app"))
+    if first:  # follow the system from now on (icons already shown keep their colour)
+        app._mlscope_follows = True
+        hints.colorSchemeChanged.connect(lambda _s: apply(app, system_scheme(app)))
 
 
 def mono_font() -> QFont:
