@@ -371,8 +371,19 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        for p in paths:
-            self.open_target(p)
+        from mlscope.core.artifacts import drop_route
+
+        for p in paths:  # one route: stores open as pages, files to look at in viewers
+            self.open_artifact(p) if drop_route(p) == "artifact" else self.open_target(p)
+
+    def open_artifact(self, path: str):
+        """Files or a folder to look at, in a viewer window of their own (no store needed)."""
+        from .controllers.artifacts import open_window
+
+        win = open_window([path], self, self.settings)
+        self.artifact_windows = [*getattr(self, "artifact_windows", []), win]
+        win.closed.connect(lambda w=win: self.artifact_windows.remove(w))
+        return win
 
     # -- lifecycle ----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:

@@ -1,0 +1,475 @@
+"""The artifact view: a lazy tree (name, size, icon by type) beside the viewers, and a grid
+of the same artifact across runs. Layout and signals only: listings, downloads and
+previews come from the controller; the tree asks for a folder's children when it opens.
+
+Drag out: the tree's mime data carries file URLs of local files only (a local store's own
+files, or remote ones already downloaded into the cache); for the rest it asks the
+controller to download them first (``downloadForDrag``) and the user drags again.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import QAbstractItemModel, QMimeData, QModelIndex, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTextBrowser,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlscope.core.artifacts import MODELS, Entry, human_size
+
+from .viewers import ViewerStack
+
+ICONS = {
+    "folder": QStyle.SP_DirIcon, "model": QStyle.SP_DriveHDIcon, "image": QStyle.SP_FileIcon,
+    "table": QStyle.SP_FileDialogDetailedView, "json": QStyle.SP_FileDialogContentsView,
+    "markdown": QStyle.SP_FileDialogInfoView, "html": QStyle.SP_DriveNetIcon,
+    "text": QStyle.SP_FileIcon, "binary": QStyle.SP_FileIcon,
+}
+
+
+_ROOT = QModelIndex()  # the invalid index Qt passes for the top level
+
+class _Node:
+    __slots__ = ("entry", "parent", "children", "loading", "error")
+
+    def __init__(self, entry: Entry | None, parent: _Node | None):
+        self.entry = entry
+        self.parent = parent
+        self.children: list[_Node] | None = None  # None: not listed yet
+        self.loading = False
+        self.error = ""
+
+
+class ArtifactTreeModel(QAbstractItemModel):
+    """Folders list their children when first opened (``childrenNeeded``)."""
+
+    childrenNeeded = Signal(str)
+    downloadForDrag = Signal(list)  # entries not local yet
+
+    HEADERS = ("Name", "Size")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.root = _Node(None, None)
+        self.local_for: Callable[[str], object] | None = None  # path -> local Path or None
+        self._by_path: dict[str, _Node] = {"": self.root}
+
+    # -- filling -------------------------------------------------------------------------
+    def reset(self, entries: list[Entry] | None = None) -> None:
+        self.beginResetModel()
+        self.root = _Node(None, None)
+        self._by_path = {"": self.root}
+        if entries is not None:
+            self._attach(self.root, entries)
+        self.endResetModel()
+
+    def _attach(self, node: _Node, entries: list[Entry]) -> None:
+        node.children = [_Node(e, node) for e in entries]
+        for child in node.children:
+            self._by_path[child.entry.path] = child
+
+    def set_children(self, path: str, entries: list[Entry]) -> None:
+        node = self._by_path.get(path)
+        if node is None:
+            return
+        parent = self._index(node)
+        node.loading = False
+        if node.children:
+            self.beginRemoveRows(parent, 0, len(node.children) - 1)
+            for c in node.children:
+                self._by_path.pop(c.entry.path, None)
+            node.children = []
+            self.endRemoveRows()
+        if entries:
+            self.beginInsertRows(parent, 0, len(entries) - 1)
+            self._attach(node, entries)
+            self.endInsertRows()
+        else:
+            node.children = []
+            self.dataChanged.emit(parent, parent)
+
+    def set_failed(self, path: str, message: str) -> None:
+        node = self._by_path.get(path)
+        if node is not None:
+            node.loading = False
+            node.children = []
+            node.error = message
+            idx = self._index(node)
+            self.dataChanged.emit(idx, idx)
+
+    def entry(self, index: QModelIndex) -> Entry | None:
+        node = index.internalPointer() if index.isValid() else None
+        return node.entry if node is not None else None
+
+    def index_of(self, path: str) -> QModelIndex:
+        node = self._by_path.get(path)
+        return self._index(node) if node is not None else QModelIndex()
+
+    def _index(self, node: _Node, column: int = 0) -> QModelIndex:
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.parent.children.index(node), column, node)
+
+    # -- Qt's model ----------------------------------------------------------------------
+    def index(self, row, column, parent=_ROOT):
+        node = parent.internalPointer() if parent.isValid() else self.root
+        if node.children is None or not 0 <= row < len(node.children):
+            return QModelIndex()
+        return self.createIndex(row, column, node.children[row])
+
+    def parent(self, index=_ROOT):
+        if not index.isValid():
+            return QModelIndex()
+        node = index.internalPointer()
+        return self._index(node.parent) if node.parent is not None else QModelIndex()
+
+    def rowCount(self, parent=_ROOT):  # noqa: N802
+        if parent.column() > 0:
+            return 0
+        node = parent.internalPointer() if parent.isValid() else self.root
+        return len(node.children) if node.children else 0
+
+    def columnCount(self, parent=_ROOT):  # noqa: N802
+        return 2
+
+    def hasChildren(self, parent=_ROOT):  # noqa: N802
+        node = parent.internalPointer() if parent.isValid() else self.root
+        if node is self.root:
+            return bool(node.children)
+        return node.entry.is_dir and (node.children is None or bool(node.children))
+
+    def canFetchMore(self, parent):  # noqa: N802
+        node = parent.internalPointer() if parent.isValid() else None
+        return node is not None and node.entry.is_dir and node.children is None \
+            and not node.loading
+
+    def fetchMore(self, parent):  # noqa: N802
+        node = parent.internalPointer() if parent.isValid() else None
+        if node is not None and node.children is None and not node.loading:
+            node.loading = True
+            self.childrenNeeded.emit(node.entry.path)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        node = index.internalPointer()
+        e = node.entry
+        if role == Qt.DisplayRole:
+            if index.column() == 0:
+                name = "Logged models" if e.path == MODELS else e.name
+                return name + ("  (loading…)" if node.loading else "") + (
+                    f"  ⚠ {node.error}" if node.error else "")
+            return human_size(e.size) if not e.is_dir else ""
+        if role == Qt.DecorationRole and index.column() == 0:
+            kind = "model" if e.path.startswith(MODELS + "/") and e.path.count("/") == 1 \
+                else e.kind
+            return QApplication.style().standardIcon(ICONS.get(kind, QStyle.SP_FileIcon))
+        if role == Qt.ToolTipRole:
+            return node.error or e.path
+        if role == Qt.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.UserRole:
+            return e
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.NoItemFlags
+        f = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        e = self.entry(index)
+        if e is not None and e.path != MODELS:
+            f |= Qt.ItemIsDragEnabled
+        return f
+
+    # -- drag out --------------------------------------------------------------------------
+    def mimeTypes(self):  # noqa: N802
+        return ["text/uri-list"]
+
+    def supportedDragActions(self):  # noqa: N802
+        return Qt.CopyAction
+
+    def mimeData(self, indexes):  # noqa: N802
+        entries = []
+        for idx in indexes:
+            e = self.entry(idx)
+            if idx.column() == 0 and e is not None and e not in entries:
+                entries.append(e)
+        return self.mime_for(entries)
+
+    def mime_for(self, entries: list[Entry]) -> QMimeData | None:
+        """File URLs of the local copies of ``entries``; None (and a download asked for)
+        while one of them is not local yet."""
+        urls, missing = [], []
+        for e in entries:
+            local = self.local_for(e.path) if self.local_for else None
+            if local is None:
+                missing.append(e)
+            else:
+                urls.append(QUrl.fromLocalFile(str(local)))
+        if missing:
+            self.downloadForDrag.emit(missing)
+            return None
+        if not urls:
+            return None
+        mime = QMimeData()
+        mime.setUrls(urls)
+        mime.setText("\n".join(u.toLocalFile() for u in urls))
+        return mime
+
+
+class CompareGrid(QScrollArea):
+    """The same artifact in each run, in a grid: images scaled to the cell, text as a diff
+    against the first (baseline) run."""
+
+    runActivated = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.inner = QWidget()
+        self.grid = QGridLayout(self.inner)
+        self.grid.setSpacing(8)
+        self.setWidget(self.inner)
+        self.cells: list[QWidget] = []
+
+    def clear(self) -> None:
+        for w in self.cells:
+            w.setParent(None)
+            w.deleteLater()
+        self.cells = []
+
+    def set_cells(self, path: str, cells: list[dict], columns: int | None = None) -> None:
+        """``cells``: dicts with run_id, label, color, and image (QImage) or html or error."""
+        self.clear()
+        n = len(cells)
+        columns = columns or (1 if n <= 1 else 2 if n <= 4 else 3 if n <= 9 else 4)
+        for i, cell in enumerate(cells):
+            box = QWidget(objectName="compareCell")
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(4, 4, 4, 4)
+            title = QLabel(f"<span style='color:{cell.get('color') or '#1f2937'}'>●</span> "
+                           f"<b>{html.escape(cell.get('label', ''))}</b>")
+            title.setToolTip(cell.get("run_id", ""))
+            lay.addWidget(title)
+            if cell.get("image") is not None:
+                pic = QLabel(alignment=Qt.AlignCenter)
+                image: QImage = cell["image"]
+                pic.setPixmap(QPixmap.fromImage(image))
+                pic.setMinimumSize(QSize(160, 120))
+                pic.setScaledContents(False)
+                lay.addWidget(pic, 1)
+            elif cell.get("html") is not None:
+                text = QTextBrowser()
+                text.setOpenLinks(False)
+                text.setHtml(cell["html"])
+                lay.addWidget(text, 1)
+            else:
+                msg = QLabel(cell.get("error") or "Not in this run.", wordWrap=True)
+                msg.setStyleSheet("color: #94a3b8;")
+                lay.addWidget(msg, 1)
+            self.grid.addWidget(box, i // columns, i % columns)
+            self.cells.append(box)
+
+
+class ArtifactView(QWidget):
+    """Tree | viewers for one run; the grid for one path across several runs."""
+
+    entrySelected = Signal(object)  # Entry
+    actionRequested = Signal(str, object)  # name, Entry: copy_path, copy_uri, save, open...
+    saveRequested = Signal(object, str)  # Entry, destination folder
+    cancelRequested = Signal()
+    compareToggled = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("artifactView")
+        self.model = ArtifactTreeModel(self)
+        self.tree = QTreeView(objectName="artifactTree")
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QTreeView.DragOnly)
+        self.tree.setSelectionMode(QTreeView.ExtendedSelection)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, self.tree.header().ResizeMode.Stretch)
+        self.tree.setColumnWidth(1, 80)
+        self.tree.selectionModel().currentChanged.connect(self._current)
+        self.viewers = ViewerStack()
+        self.grid = CompareGrid()
+        self.right = QStackedWidget()
+        self.right.addWidget(self.viewers)
+        self.right.addWidget(self.grid)
+
+        self.title = QLabel(objectName="artifactTitle")
+        self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.compare_button = QToolButton(text="Side by side", checkable=True,
+                                          objectName="compareButton")
+        self.compare_button.setToolTip("The selected artifact in every selected run")
+        self.compare_button.toggled.connect(self._compare_toggled)
+        self.compare_button.hide()
+        self.progress = QProgressBar(objectName="artifactProgress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QToolButton(text="Cancel")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.hide()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.compare_button)
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([300, 900])
+        self.message = QLabel("Select a run to see its artifacts.", alignment=Qt.AlignCenter,
+                              wordWrap=True, objectName="artifactMessage")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.splitter)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(self.stack, 1)
+
+    # -- what the controller calls ---------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def show_tree(self, title: str, entries: list[Entry]) -> None:
+        self.title.setText(title)
+        self.model.reset(entries)
+        self.viewers.clear("Select an artifact to view it." if entries
+                           else "This run has no artifacts.")
+        self.right.setCurrentWidget(self.viewers)
+        self.stack.setCurrentWidget(self.splitter)
+
+    def set_comparable(self, on: bool) -> None:
+        self.compare_button.setVisible(on)
+        if not on:
+            self.compare_button.setChecked(False)
+
+    def show_grid(self, on: bool) -> None:
+        self.right.setCurrentWidget(self.grid if on else self.viewers)
+
+    def select_path(self, path: str) -> bool:
+        idx = self.model.index_of(path)
+        if idx.isValid():
+            self.tree.setCurrentIndex(idx)
+            self.tree.scrollTo(idx)
+            return True
+        return False
+
+    def set_busy(self, text: str, done: int = 0, total: int = 0) -> None:
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.progress.setRange(0, total if total > 0 else 0)
+        if total > 0:
+            self.progress.setValue(min(done, total))
+            self.progress.setFormat(f"{text} {human_size(done)} / {human_size(total)}")
+        else:
+            self.progress.setFormat(text)
+
+    def set_idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def current_entry(self) -> Entry | None:
+        return self.model.entry(self.tree.currentIndex())
+
+    def selected_entries(self) -> list[Entry]:
+        out = []
+        for idx in self.tree.selectionModel().selectedRows(0):
+            e = self.model.entry(idx)
+            if e is not None:
+                out.append(e)
+        return out
+
+    # -- user ------------------------------------------------------------------------------
+    def _current(self, current, _previous) -> None:
+        e = self.model.entry(current)
+        if e is not None:
+            self.entrySelected.emit(e)
+
+    def _compare_toggled(self, on: bool) -> None:
+        self.compareToggled.emit(on)
+
+    def _menu(self, pos) -> None:
+        e = self.model.entry(self.tree.indexAt(pos))
+        if e is None or e.path == MODELS:
+            return
+        menu = QMenu(self)
+        for name, text in (("open", "Open with system app"), ("copy_path", "Copy path"),
+                           ("copy_uri", "Copy URI"), ("save", "Save as…")):
+            act = QAction(text, menu)
+            act.triggered.connect(lambda _=False, n=name: self._action(n, e))
+            menu.addAction(act)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def _action(self, name: str, e: Entry) -> None:
+        if name == "save":
+            self.ask_save(e)
+        else:
+            self.actionRequested.emit(name, e)
+
+    def ask_save(self, e: Entry) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Save {e.name} into folder")
+        if folder:
+            self.saveRequested.emit(e, folder)
+
+
+class ArtifactWindow(QMainWindow):
+    """A window of its own for files dropped on mlscope (no store needed)."""
+
+    closed = Signal()
+
+    def __init__(self, view: ArtifactView, title: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"{title} — mlscope")
+        self.setCentralWidget(view)
+        self.view = view
+        self.resize(1100, 750)
+        self.setAttribute(Qt.WA_DeleteOnClose)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+def color_of(colors, run_id: str) -> str | None:
+    try:
+        return colors.hex(run_id) if colors is not None else None
+    except Exception:  # noqa: BLE001 - a colour is decoration
+        return QColor("#1f2937").name()
