@@ -15,9 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-
-class Cancelled(Exception):
-    """Raised by a task function that noticed ``cancel()``; reported as cancelled, not failed."""
+from mlscope.core.errors import Cancelled  # raised by a task that noticed cancel(): not a failure
 
 
 class _Signals(QObject):
@@ -72,7 +70,7 @@ class Handle(QObject):
     def _on_failed(self, exc) -> None:
         if self.running:
             self.running = False
-            if isinstance(exc, Cancelled) or type(exc).__name__ == "Cancelled":  # ours or the core's
+            if isinstance(exc, Cancelled):
                 self.cancelled.emit()
             else:
                 self.failed.emit(exc)
