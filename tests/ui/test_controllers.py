@@ -29,8 +29,8 @@ def file_copy(built, tmp_path):
 def test_loading_opens_selects_the_experiment_asked_for_and_reads_its_runs(built, qtbot, tasks,
                                                                             settings):
     from mlflow.entities import ViewType
-    from mlflow_stores import reference
 
+    from mlflow_stores import reference
     from mlscope.ui.controllers.loading import LoadingController
 
     ld = LoadingController(tasks, str(built["sqlite"]), settings, experiment="alpha")
