@@ -101,7 +101,7 @@ def test_mysql_session_is_read_only(mysql):
     """The writer's own credentials, yet mlscope's session cannot write."""
     uri, _, _ = mysql
     with open_store(uri) as store, pytest.raises(StoreError):
-        store._query("CREATE TABLE mlscope_should_not_write (x int)")
+        store.query("CREATE TABLE mlscope_should_not_write (x int)")
     conn = pymysql.connect(host="127.0.0.1", port=mysql[2], user="root", database="mlflow")
     with conn.cursor() as cur:
         cur.execute("SHOW TABLES LIKE 'mlscope_should_not_write'")

@@ -94,7 +94,7 @@ def test_postgres_session_is_read_only(postgres):
     uri, _, _ = postgres
     store = open_store(uri)
     with pytest.raises(StoreError):
-        store._query("CREATE TABLE mlscope_should_not_write (x int)")
+        store.query("CREATE TABLE mlscope_should_not_write (x int)")
 
 
 def test_postgres_down_or_wrong_password(postgres):

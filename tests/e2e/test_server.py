@@ -149,6 +149,10 @@ def test_registry_reads_equal_mlflow(server):
     versions = store.model_versions("it's-a-model")
     assert versions[["name", "version", "run_id"]].values.tolist() == [["it's-a-model", 1, ids["parent"]]]
     assert versions["aliases"].tolist() == [["champion"]]
+    from mlscope.core.registry import MODEL_COLUMNS, VERSION_COLUMNS
+
+    assert list(models.columns) == MODEL_COLUMNS and list(versions.columns) == VERSION_COLUMNS
+    assert versions["user_id"].tolist() == [client.get_model_version("it's-a-model", "1").user_id]
     assert store.problems == []
 
 

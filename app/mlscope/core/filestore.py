@@ -416,14 +416,14 @@ class FileStore(Store):
         return pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
 
     def registered_models(self) -> pd.DataFrame:
-        from .registry import file_registered_models
+        from .registry import files
 
-        return file_registered_models(self)
+        return files.registered_models(self.root / "models", self.problem)
 
     def model_versions(self, name: str | None = None) -> pd.DataFrame:
-        from .registry import file_model_versions
+        from .registry import files
 
-        return file_model_versions(self, name)
+        return files.model_versions(self.root / "models", self.problem, name)
 
 
 def _read_tail(path: str, offsets: dict) -> bytes:

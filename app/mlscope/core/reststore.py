@@ -153,7 +153,7 @@ class RestStore(Store):
                               f"(got {resp.headers.get('content-type', 'no content type')}).", self.uri)
         return body
 
-    def _paged(self, method: str, path: str, key: str, args: dict):
+    def paged(self, method: str, path: str, key: str, args: dict):
         """Every item of a paged MLflow answer: POST sends ``args`` as JSON, GET as the query."""
         token = None
         while True:
@@ -170,7 +170,7 @@ class RestStore(Store):
             if self._exps is not None:
                 return self._exps
             rows = []
-            for e in self._paged("POST", "experiments/search", "experiments",
+            for e in self.paged("POST", "experiments/search", "experiments",
                                  {"max_results": PAGE, "view_type": "ALL"}):
                 row = {
                     "experiment_id": str(e.get("experiment_id")),
@@ -201,7 +201,7 @@ class RestStore(Store):
             return RunTable(), []
         rows = _Rows()
         last = time.monotonic()
-        for run in self._paged("POST", "runs/search", "runs", payload):
+        for run in self.paged("POST", "runs/search", "runs", payload):
             rows.add(run)  # a run seen twice (pages shift while runs are logged) counts once
             if len(rows.order) % PAGE == 0:
                 if progress:
@@ -283,14 +283,14 @@ class RestStore(Store):
                 if len(run_ids) > 1:
                     half = len(run_ids) // 2
                     return self._history_chunk(key, run_ids[:half]) + self._history_chunk(key, run_ids[half:])
-        return [{**p, "run_id": r, "key": key} for r in run_ids for p in self._paged(
+        return [{**p, "run_id": r, "key": key} for r in run_ids for p in self.paged(
             "GET", "metrics/get-history", "metrics", {"run_id": r, "metric_key": key, "max_results": 25000})]
 
     def _logged_models_all(self) -> pd.DataFrame:
         ids = list(self._experiments_all()["experiment_id"])
         rows = []
         try:
-            models = list(self._paged("POST", "logged-models/search", "models",
+            models = list(self.paged("POST", "logged-models/search", "models",
                                       {"experiment_ids": ids, "max_results": 100})) if ids else []
         except ServerError as exc:  # servers before MLflow 3 have no logged models
             self.problem(self.uri, f"logged models unavailable: {exc}")
@@ -303,52 +303,14 @@ class RestStore(Store):
         return pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
 
     def registered_models(self) -> pd.DataFrame:
-        from .registry import MODEL_COLUMNS, PROMPT_TAG
+        from .registry import rest
 
-        rows = []
-        try:
-            models = list(self._paged("GET", "registered-models/search", "registered_models",
-                                     {"max_results": 1000}))
-        except ServerError as exc:
-            self.problem(self.uri, f"model registry unavailable: {exc}")
-            return pd.DataFrame(columns=MODEL_COLUMNS)
-        for m in models:
-            tags = {t["key"]: t.get("value") for t in m.get("tags", [])}
-            if str(tags.get(PROMPT_TAG, "")).lower() == "true":
-                continue
-            aliases = {a["alias"]: int(a["version"]) for a in m.get("aliases", [])}
-            rows.append([m.get("name"), m.get("creation_timestamp"), m.get("last_updated_timestamp"),
-                         m.get("description"), tags, aliases])
-        return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+        return rest.registered_models(self)
 
     def model_versions(self, name: str | None = None) -> pd.DataFrame:
-        from .registry import VERSION_COLUMNS
+        from .registry import rest
 
-        # A name with a quote cannot go into MLflow's filter syntax: ask for all, keep ours.
-        params = {"filter": f"name='{name}'"} if name and "'" not in name else {}
-        rows = []
-        try:
-            versions = list(self._paged("GET", "model-versions/search", "model_versions",
-                                       {**params, "max_results": 10000}))
-        except ServerError as exc:
-            self.problem(self.uri, f"model registry unavailable: {exc}")
-            return pd.DataFrame(columns=VERSION_COLUMNS)
-        # model-versions/search leaves aliases out; the registered models carry them.
-        by_version: dict[tuple, set] = {}
-        models = self.registered_models()
-        for model, aliases in zip(models["name"], models["aliases"], strict=True):
-            for alias, version in aliases.items():
-                by_version.setdefault((model, int(version)), set()).add(alias)
-        for v in versions:
-            if name is not None and v.get("name") != name:
-                continue
-            key = (v.get("name"), int(v.get("version")))
-            rows.append([v.get("name"), int(v.get("version")), v.get("current_stage") or "None",
-                         v.get("run_id"), v.get("source"), v.get("status"), v.get("description"),
-                         v.get("creation_timestamp"), v.get("last_updated_timestamp"), v.get("user_id"),
-                         {t["key"]: t.get("value") for t in v.get("tags", [])},
-                         sorted(by_version.get(key, set()) | set(v.get("aliases", [])))])
-        return pd.DataFrame(rows, columns=VERSION_COLUMNS).sort_values(["name", "version"]).reset_index(drop=True)
+        return rest.model_versions(self, name)
 
     def close(self) -> None:
         self.session.close()

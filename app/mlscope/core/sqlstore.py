@@ -221,8 +221,10 @@ class SqlStore(Store):
             sql = sql.replace("?", "%s")
         return sql
 
-    def _query(self, sql: str, params=None) -> list[tuple]:
-        """Plain DB-API rows: SQLAlchemy's Row objects cost more than the query on big tables."""
+    # -- the public read surface (the registry readers use it) ------------------------------
+    def query(self, sql: str, params=None) -> list[tuple]:
+        """Rows of a read-only query, as plain DB-API tuples (SQLAlchemy's Row objects cost
+        more than the query on big tables); ``key`` and ``?`` are written for any dialect."""
         sql = self._dialect(sql)
         try:
             raw = self.engine.raw_connection()
@@ -250,14 +252,16 @@ class SqlStore(Store):
                 return frame
             except Exception:  # noqa: BLE001 - the DB-API path below handles and explains it
                 pass
-        return _object_frame(self._query(sql), names)
+        return _object_frame(self.query(sql), names)
 
-    def _has(self, table: str, column: str | None = None) -> bool:
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether this database's schema has the table (and column): older ones lack some."""
         cols = self.columns.get(table)
         return cols is not None and (column is None or column in cols)
 
-    def _col(self, table: str, column: str, alias: str | None = None) -> str:
-        return column if self._has(table, column) else f"NULL AS {alias or column}"
+    def column(self, table: str, column: str, alias: str | None = None) -> str:
+        """The column for a SELECT, or NULL under its name where this schema lacks it."""
+        return column if self.has(table, column) else f"NULL AS {alias or column}"
 
     @property
     def write_uri(self) -> str | None:
@@ -281,19 +285,19 @@ class SqlStore(Store):
             if self._exps is not None:
                 return self._exps
             cols = ", ".join([
-                "experiment_id", "name", self._col("experiments", "lifecycle_stage"),
-                self._col("experiments", "artifact_location"),
-                self._col("experiments", "creation_time"),
-                self._col("experiments", "last_update_time"),
+                "experiment_id", "name", self.column("experiments", "lifecycle_stage"),
+                self.column("experiments", "artifact_location"),
+                self.column("experiments", "creation_time"),
+                self.column("experiments", "last_update_time"),
             ])
-            rows = self._query(f"SELECT {cols} FROM experiments")
+            rows = self.query(f"SELECT {cols} FROM experiments")
             frame = pd.DataFrame(rows, columns=EXPERIMENT_COLUMNS)
             frame["experiment_id"] = frame["experiment_id"].astype(str).astype(object)
             frame["lifecycle_stage"] = frame["lifecycle_stage"].fillna("active")
             for col in ("creation_time", "last_update_time"):
                 frame[col] = pd.array([None if pd.isna(v) else int(v) for v in frame[col]], dtype="Int64")
-            if self._has("experiment_tags"):
-                for key, value, exp_id in self._query("SELECT key, value, experiment_id FROM experiment_tags"):
+            if self.has("experiment_tags"):
+                for key, value, exp_id in self.query("SELECT key, value, experiment_id FROM experiment_tags"):
                     col = "tags." + key
                     if col not in frame:
                         frame[col] = None
@@ -312,11 +316,11 @@ class SqlStore(Store):
 
     def _read_all(self, progress=None) -> RunTable:
         cols = ", ".join([
-            "run_uuid", "experiment_id", self._col("runs", "status"), self._col("runs", "artifact_uri"),
-            self._col("runs", "start_time"), self._col("runs", "end_time"), self._col("runs", "name"),
-            self._col("runs", "user_id"), self._col("runs", "lifecycle_stage"),
+            "run_uuid", "experiment_id", self.column("runs", "status"), self.column("runs", "artifact_uri"),
+            self.column("runs", "start_time"), self.column("runs", "end_time"), self.column("runs", "name"),
+            self.column("runs", "user_id"), self.column("runs", "lifecycle_stage"),
         ])
-        rows = self._query(f"SELECT {cols} FROM runs")
+        rows = self.query(f"SELECT {cols} FROM runs")
         if progress:
             progress(0, len(rows))
         info = info_frame(rows)
@@ -333,21 +337,21 @@ class SqlStore(Store):
         return RunTable(info, metrics, params, tags, self._datasets())
 
     def _long(self, table: str) -> pd.DataFrame:
-        if not self._has(table):
+        if not self.has(table):
             return empty_long()
         frame = self._frame(f"SELECT run_uuid, key, value FROM {table}", ["run_id", "key", "value"])
         return frame if len(frame) else empty_long()
 
     def _latest_metrics(self) -> pd.DataFrame:
-        nan = self._col("latest_metrics", "is_nan")
-        if self._has("latest_metrics"):
+        nan = self.column("latest_metrics", "is_nan")
+        if self.has("latest_metrics"):
             frame = _metric_frame(self._frame(f"SELECT run_uuid, key, value, step, timestamp, {nan} "
                                               "FROM latest_metrics", METRIC_ROW))
-        elif self._has("metrics"):
+        elif self.has("metrics"):
             # Before latest_metrics existed (MLflow < 1.9), MLflow took max(step, timestamp, value).
             frame = _metric_frame(self._frame(
-                f"SELECT run_uuid, key, value, {self._col('metrics', 'step')}, timestamp, "
-                f"{self._col('metrics', 'is_nan')} FROM metrics", METRIC_ROW))
+                f"SELECT run_uuid, key, value, {self.column('metrics', 'step')}, timestamp, "
+                f"{self.column('metrics', 'is_nan')} FROM metrics", METRIC_ROW))
             if not frame.empty:
                 frame = (frame.sort_values(["run_id", "key", "step", "timestamp", "value"], kind="stable")
                          .groupby(["run_id", "key"], sort=False).tail(1))
@@ -356,11 +360,11 @@ class SqlStore(Store):
         return frame.reset_index(drop=True)
 
     def _datasets(self) -> pd.DataFrame | None:
-        if not (self._has("inputs") and self._has("datasets")):
+        if not (self.has("inputs") and self.has("datasets")):
             return None
         ctx = ("(SELECT value FROM input_tags t WHERE t.input_uuid = i.input_uuid "
-               "AND t.name = 'mlflow.data.context')") if self._has("input_tags") else "NULL"
-        rows = self._query(
+               "AND t.name = 'mlflow.data.context')") if self.has("input_tags") else "NULL"
+        rows = self.query(
             f"SELECT i.destination_id, d.name, d.digest, {ctx}, d.dataset_source_type, d.dataset_source "
             "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
             "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'")
@@ -369,10 +373,10 @@ class SqlStore(Store):
     def experiment_stats(self, view: str = "active") -> pd.DataFrame:
         """One GROUP BY instead of reading every run."""
         view = check_view(view)
-        stage = self._col("runs", "lifecycle_stage")
+        stage = self.column("runs", "lifecycle_stage")
         where = {"all": "", "deleted": " WHERE stage = 'deleted'",
                  "active": " WHERE stage IS NULL OR stage != 'deleted'"}[view]
-        rows = self._query(f"SELECT experiment_id, COUNT(*), MAX(start_time), MAX(end_time) FROM "
+        rows = self.query(f"SELECT experiment_id, COUNT(*), MAX(start_time), MAX(end_time) FROM "
                            f"(SELECT experiment_id, start_time, end_time, {stage.split(' AS ')[0]} AS stage "
                            f"FROM runs) r{where} GROUP BY experiment_id")
         return pd.DataFrame({
@@ -392,11 +396,11 @@ class SqlStore(Store):
             self.engine = self._sqlite_engine()
 
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
-        if not self._has("metrics"):
+        if not self.has("metrics"):
             return empty_history()
         run_ids = list(dict.fromkeys(run_ids))
-        step = self._col("metrics", "step")
-        nan = self._col("metrics", "is_nan")
+        step = self.column("metrics", "step")
+        nan = self.column("metrics", "is_nan")
         rows: list = []
         key_sql, key_args = "", ()
         if keys is not None:
@@ -409,7 +413,7 @@ class SqlStore(Store):
             chunk = run_ids[i:i + IN_CHUNK]
             sql = (f"SELECT run_uuid, key, value, {step}, timestamp, {nan} FROM metrics "
                    f"WHERE run_uuid IN ({', '.join(['?'] * len(chunk))}){key_sql}")
-            rows.extend(self._query(sql, tuple(chunk) + key_args))
+            rows.extend(self.query(sql, tuple(chunk) + key_args))
         if not rows:
             return empty_history()
         frame = _metric_frame(_object_frame(rows, METRIC_ROW))
@@ -419,12 +423,12 @@ class SqlStore(Store):
                              frame["value"].to_numpy())
 
     def _logged_models_all(self) -> pd.DataFrame:
-        if not self._has("logged_models"):
+        if not self.has("logged_models"):
             return pd.DataFrame(columns=LOGGED_MODEL_COLUMNS)
-        rows = self._query(
+        rows = self.query(
             "SELECT model_id, experiment_id, name, source_run_id, status, "
-            f"{self._col('logged_models', 'model_type')}, artifact_location, creation_timestamp_ms, "
-            f"last_updated_timestamp_ms, {self._col('logged_models', 'lifecycle_stage')} FROM logged_models")
+            f"{self.column('logged_models', 'model_type')}, artifact_location, creation_timestamp_ms, "
+            f"last_updated_timestamp_ms, {self.column('logged_models', 'lifecycle_stage')} FROM logged_models")
         frame = pd.DataFrame(rows, columns=LOGGED_MODEL_COLUMNS)
         frame["experiment_id"] = frame["experiment_id"].astype(str)
         frame["status"] = [LOGGED_MODEL_STATUS.get(s, s) for s in frame["status"]]
@@ -432,14 +436,14 @@ class SqlStore(Store):
         return frame
 
     def registered_models(self) -> pd.DataFrame:
-        from .registry import sql_registered_models
+        from .registry import sql
 
-        return sql_registered_models(self)
+        return sql.registered_models(self)
 
     def model_versions(self, name: str | None = None) -> pd.DataFrame:
-        from .registry import sql_model_versions
+        from .registry import sql
 
-        return sql_model_versions(self, name)
+        return sql.model_versions(self, name)
 
 
 def _object_frame(rows, names) -> pd.DataFrame:

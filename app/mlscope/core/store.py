@@ -293,16 +293,18 @@ class Store:
         return pd.DataFrame(columns=LOGGED_MODEL_COLUMNS)
 
     def registered_models(self) -> pd.DataFrame:
-        """name, creation_timestamp, last_updated_timestamp, description, tags (dict), aliases (dict)."""
-        return pd.DataFrame(columns=["name", "creation_timestamp", "last_updated_timestamp",
-                                     "description", "tags", "aliases"])
+        """The model registry's models (:data:`~mlscope.core.registry.schema.MODEL_COLUMNS`),
+        prompts left out; empty where the store has no registry."""
+        from .registry.schema import models_frame
+
+        return models_frame()
 
     def model_versions(self, name: str | None = None) -> pd.DataFrame:
-        """name, version, current_stage, run_id, source, status, description, creation_timestamp,
-        last_updated_timestamp, tags (dict), aliases (list)."""
-        return pd.DataFrame(columns=["name", "version", "current_stage", "run_id", "source",
-                                     "status", "description", "creation_timestamp",
-                                     "last_updated_timestamp", "tags", "aliases"])
+        """Versions of every model, or of ``name``
+        (:data:`~mlscope.core.registry.schema.VERSION_COLUMNS`), sorted by name and version."""
+        from .registry.schema import versions_frame
+
+        return versions_frame()
 
     def close(self) -> None:
         pass
