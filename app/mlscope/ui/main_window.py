@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core.secrets import redact, without_password
 from . import theme
 from .settings import Settings
 from .store_page import StorePage
@@ -194,8 +195,9 @@ class MainWindow(QMainWindow):
         page.problemsChanged.connect(lambda n, p=page: self._problems_changed(p, n))
         page.closeRequested.connect(lambda p=page: self.close_tab(self.tabs.indexOf(p)))
         page.openRequested.connect(self.open_target)
-        i = self.tabs.addTab(page, theme.icon(self._kind_icon(target)), Path(target).name or target)
-        self.tabs.setTabToolTip(i, target)
+        shown = redact(target)  # a password in a URL is never on screen
+        i = self.tabs.addTab(page, theme.icon(self._kind_icon(target)), Path(shown).name or shown)
+        self.tabs.setTabToolTip(i, shown)
         self.tabs.setCurrentIndex(i)
         self.stack.setCurrentWidget(self.tabs)
         page.set_watch(self.watch_action.isChecked())
@@ -215,7 +217,7 @@ class MainWindow(QMainWindow):
         if not self._warmed:
             self._warmed = True
             QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_search)
-        self.settings.add_recent(target)
+        self.settings.add_recent(without_password(target))
         self._refresh_recent()
         self.storeOpened.emit(page)
 

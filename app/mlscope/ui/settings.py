@@ -36,7 +36,11 @@ class Settings:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
+            # Readable by its owner only: it names the stores and servers a user works with.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.data, indent=1, sort_keys=True))
+            os.chmod(tmp, 0o600)  # an older file of the same name kept its mode
             os.replace(tmp, self.path)
         except OSError:
             pass  # settings are a convenience: never fail the app over them

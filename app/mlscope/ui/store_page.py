@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlscope.core.secrets import redact
+
 from .colors import RunColors
 from .controllers.charts import ChartsController
 from .controllers.columns import ColumnsController
@@ -199,10 +201,10 @@ class StorePage(QWidget):
     def title(self) -> str:
         store = self.store
         if store is None:
-            return str(self.target)
+            return redact(self.target)
         path = store.location.path
         if path is None:
-            return str(store.uri)
+            return redact(store.uri)
         return f"{path.parent.name}/{path.name}" if path.name in ("mlruns", "mlflow.db") else path.name
 
     def _opened(self, store) -> None:
@@ -236,7 +238,7 @@ class StorePage(QWidget):
         self._columns_scope()
 
     def _columns_scope(self) -> None:
-        self.columns.store_uri = str(getattr(self.store, "uri", self.target))
+        self.columns.store_uri = redact(getattr(self.store, "uri", self.target))
         self.columns.experiment_ids = list(self.loading.experiment_ids)
         self.columns.view = self.loading.view
 

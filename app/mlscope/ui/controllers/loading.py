@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 
 from mlscope.core.errors import FilterError, user_message
 from mlscope.core.experiments import initial_experiments
+from mlscope.core.secrets import redact
 
 from .base import Controller
 
@@ -52,7 +53,7 @@ class LoadingController(Controller):
 
         target, view = self.target, self.view
         self.loadingChanged.emit(True, "Opening store…")
-        self.statusMessage.emit(f"Opening {target}…")
+        self.statusMessage.emit(f"Opening {redact(target)}…")
 
         def work(progress, cancel):
             store = open_store(target)
@@ -73,10 +74,10 @@ class LoadingController(Controller):
         loc = store.location
         keep = self.experiment_ids or initial_experiments(
             exps, self.wanted_experiment or loc.experiment_id,
-            self.settings.last_experiment(str(store.uri)))
+            self.settings.last_experiment(redact(store.uri)))
         self.experiment_ids = keep
         self.opened.emit(store)
-        self.statusMessage.emit(loc.note or f"Opened {store.uri}")
+        self.statusMessage.emit(loc.note or f"Opened {redact(store.uri)}")
         self.experimentsLoaded.emit(exps, keep)
         self.loaded_once = False
         self.load_runs()
@@ -114,7 +115,7 @@ class LoadingController(Controller):
             return
         self.experiment_ids = ids
         if self.store is not None and ids:
-            self.settings.set_last_experiment(str(self.store.uri), ids)
+            self.settings.set_last_experiment(redact(self.store.uri), ids)
         self.filter = ""
         self.load_runs(keep_selection=False)
 
