@@ -1,0 +1,650 @@
+"""The plots of Compare: parallel coordinates (brushable axes) and a scatter of any value
+against any metric. Both draw a :class:`mlscope.core.compare.Comparison`, emit
+``selectRunsRequested(run_ids)`` when the user picks runs in them, and export as PNG/SVG
+the way the chart panel does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlscope.core import compare as cmp
+
+from .charts_plot import export_svg
+
+COLOR_BINS = 16
+MAX_DEFAULT_AXES = 24
+MAX_CATEGORY_LABELS = 30
+DIM = QColor(190, 190, 190, 90)
+NO_VALUE = QColor(150, 150, 150, 200)
+
+
+def _export_menu(owner, button: QToolButton, name: str) -> None:
+    menu = QMenu(button)
+    menu.addAction("Save as PNG…", lambda: _export_dialog(owner, "png", name))
+    menu.addAction("Save as SVG…", lambda: _export_dialog(owner, "svg", name))
+    button.setMenu(menu)
+
+
+def _export_dialog(owner, kind: str, name: str) -> None:
+    filters = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)"}
+    path, _ = QFileDialog.getSaveFileName(owner, "Save plot", f"{name}.{kind}", filters[kind])
+    if path:
+        (owner.export_png if kind == "png" else owner.export_svg)(path)
+
+
+def _export_png(plot_item, path: str) -> None:
+    from pyqtgraph.exporters import ImageExporter
+
+    exporter = ImageExporter(plot_item)
+    exporter.parameters()["width"] = int(plot_item.boundingRect().width() * 2)
+    exporter.export(str(path))
+
+
+class _BrushBox(pg.ViewBox):
+    """Dragging up or down along an axis brushes a range on it; a click on an axis clears
+    its brush. Panning and zooming are off: the axes always fill the view."""
+
+    def __init__(self, owner):
+        super().__init__(enableMenu=False)
+        self.owner = owner
+        self.setMouseEnabled(False, False)
+
+    def _axis_at(self, scene_pos) -> int | None:
+        p = self.mapSceneToView(scene_pos)
+        a = int(round(p.x()))
+        if 0 <= a < len(self.owner.axes) and abs(p.x() - a) <= 0.3:
+            return a
+        return None
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - pyqtgraph's name
+        if ev.button() != Qt.LeftButton:
+            ev.ignore()
+            return
+        a = self._axis_at(ev.buttonDownScenePos())
+        if a is None:
+            ev.ignore()
+            return
+        ev.accept()
+        y0 = self.mapSceneToView(ev.buttonDownScenePos()).y()
+        y1 = self.mapSceneToView(ev.scenePos()).y()
+        self.owner.brush_axis(a, y0, y1, final=ev.isFinish())
+
+    def mouseClickEvent(self, ev):  # noqa: N802
+        a = self._axis_at(ev.scenePos())
+        if a is not None and ev.button() == Qt.LeftButton:
+            ev.accept()
+            self.owner.clear_brush(a)
+        else:
+            super().mouseClickEvent(ev)
+
+
+class ParallelCoordinates(QWidget):
+    """One vertical axis per chosen param or metric, one line per run.
+
+    Lines are coloured by a chosen metric (viridis, binned into a few batched curves so
+    1,000 runs redraw in milliseconds); runs outside a brushed range are drawn faint.
+    """
+
+    selectRunsRequested = Signal(list)
+    statusMessage = Signal(str)
+
+    def __init__(self, color=None, parent=None):
+        super().__init__(parent)
+        self.color = color or (lambda rid: "#444444")
+        self.comp: cmp.Comparison | None = None
+        self.axes: list[cmp.Axis] = []
+        self.rows: list[int] = []  # comparison rows of the axes
+        self.norm = np.zeros((0, 0))  # runs x axes, 0..1
+        self.brushes: dict[tuple[str, str], tuple[float, float]] = {}  # normalised ranges
+        self.mask = np.zeros(0, bool)
+        self.highlight: set[str] = set()
+        self._decor: list = []
+        self._brush_items: dict[int, QGraphicsRectItem] = {}
+        self._build_ui()
+
+    def _build_ui(self) -> None:
+        self.color_by = QComboBox()
+        self.color_by.setMinimumContentsLength(14)
+        self.color_by.setToolTip("Colour the lines by this metric")
+        self.clear_button = QPushButton("Clear brushes")
+        self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
+        _export_menu(self, self.export_button, "parallel-coordinates")
+        self.status = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Colour by"))
+        bar.addWidget(self.color_by)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.export_button)
+        bar.addWidget(self.status, 1)
+
+        self.box = _BrushBox(self)
+        self.plot = pg.PlotWidget(viewBox=self.box, background="w")
+        self.item = self.plot.getPlotItem()
+        self.item.hideAxis("left")
+        self.item.hideAxis("bottom")
+        self.item.hideButtons()
+        self.dim_curve = pg.PlotCurveItem(pen=pg.mkPen(DIM, width=1))
+        self.box.addItem(self.dim_curve)
+        self.bin_curves = []
+        cmap = pg.colormap.get("viridis")
+        self.bin_colors = [cmap.map(k / (COLOR_BINS - 1), mode="qcolor") for k in range(COLOR_BINS)]
+        for c in [*self.bin_colors, NO_VALUE]:
+            curve = pg.PlotCurveItem(pen=pg.mkPen(c, width=1.4))
+            self.box.addItem(curve)
+            self.bin_curves.append(curve)
+        self.highlight_curves: list = []
+
+        self.axis_list = QListWidget()
+        self.axis_list.setDragDropMode(QAbstractItemView.InternalMove)
+        self.axis_list.setToolTip("Tick the axes to show; drag to reorder them")
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(QLabel("Axes (drag to reorder)"))
+        sl.addWidget(self.axis_list)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.plot)
+        split.addWidget(side)
+        split.setStretchFactor(0, 1)
+        split.setSizes([800, 200])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+
+        self.color_by.currentIndexChanged.connect(lambda *_: self._draw())
+        self.clear_button.clicked.connect(self.clear_brushes)
+        self.axis_list.itemChanged.connect(lambda *_: self._axes_changed())
+        self.axis_list.model().rowsMoved.connect(lambda *_: self._axes_changed())
+
+    # -- input -------------------------------------------------------------------------------
+    def set_comparison(self, comp: cmp.Comparison | None) -> None:
+        old = self.comp
+        self.comp = comp
+        checked = self.axis_keys() if old is not None else None
+        self.axis_list.blockSignals(True)
+        self.axis_list.clear()
+        colour = self.color_by.currentText()
+        self.color_by.blockSignals(True)
+        self.color_by.clear()
+        self.color_by.addItem("(run colours)")
+        if comp is not None:
+            candidates = [i for i in range(len(comp)) if comp.section[i] in ("params", "metrics")]
+            default = [i for i in candidates if comp.status[i] != cmp.SAME and
+                       comp.section[i] == "params"][:MAX_DEFAULT_AXES]
+            default += [i for i in candidates if comp.section[i] == "metrics" and
+                        comp.status[i] != cmp.SAME][:max(0, MAX_DEFAULT_AXES - len(default))]
+            chosen = default
+            if checked:
+                keys = {k: i for i, k in ((i, (comp.section[i], comp.key[i])) for i in candidates)}
+                kept = [keys[k] for k in checked if k in keys]
+                chosen = kept or default
+            order = chosen + [i for i in candidates if i not in chosen]
+            for i in order:
+                it = QListWidgetItem(f"{comp.section[i][:-1]}: {comp.key[i]}")
+                it.setData(Qt.UserRole, (str(comp.section[i]), str(comp.key[i])))
+                it.setFlags(it.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsDragEnabled)
+                it.setCheckState(Qt.Checked if i in chosen else Qt.Unchecked)
+                self.axis_list.addItem(it)
+            metrics = [str(comp.key[i]) for i in candidates if comp.section[i] == "metrics"]
+            self.color_by.addItems(metrics)
+            pick = colour if colour in metrics else next(
+                (m for m in metrics if comp.status[comp.row_index("metrics", m)] != cmp.SAME),
+                metrics[0] if metrics else None)
+            if pick:
+                self.color_by.setCurrentText(pick)
+        self.color_by.blockSignals(False)
+        self.axis_list.blockSignals(False)
+        self._axes_changed()
+
+    def set_highlight(self, run_ids) -> None:
+        self.highlight = set(run_ids)
+        self._draw_highlight()
+
+    def recolor(self) -> None:
+        self._draw_highlight()
+
+    def axis_keys(self) -> list[tuple[str, str]]:
+        """The (section, key) of the shown axes, in order."""
+        out = []
+        for k in range(self.axis_list.count()):
+            it = self.axis_list.item(k)
+            if it.checkState() == Qt.Checked:
+                out.append(tuple(it.data(Qt.UserRole)))
+        return out
+
+    def set_axes(self, keys: list[tuple[str, str]]) -> None:
+        """Show exactly these axes, in this order (the others stay in the list, unticked)."""
+        self.axis_list.blockSignals(True)
+        items = {tuple(self.axis_list.item(k).data(Qt.UserRole)): k
+                 for k in range(self.axis_list.count())}
+        taken = [self.axis_list.takeItem(items[k] - n) for n, k in enumerate(
+            sorted((k for k in keys if k in items), key=lambda k: items[k]))]
+        by_key = {tuple(it.data(Qt.UserRole)): it for it in taken}
+        for pos, k in enumerate(k for k in keys if k in by_key):
+            self.axis_list.insertItem(pos, by_key[k])
+        for k in range(self.axis_list.count()):
+            it = self.axis_list.item(k)
+            it.setCheckState(Qt.Checked if tuple(it.data(Qt.UserRole)) in keys else Qt.Unchecked)
+        self.axis_list.blockSignals(False)
+        self._axes_changed()
+
+    # -- geometry ----------------------------------------------------------------------------
+    def _axes_changed(self) -> None:
+        comp = self.comp
+        keys = self.axis_keys() if comp is not None else []
+        self.rows = [comp.row_index(*k) for k in keys] if comp is not None else []
+        self.axes = [comp.axis(i) for i in self.rows]
+        n = len(comp.columns) if comp is not None else 0
+        self.norm = (np.column_stack([a.normalized() for a in self.axes]) if self.axes
+                     else np.zeros((n, 0)))
+        self.brushes = {k: v for k, v in self.brushes.items() if k in keys}
+        self._draw()
+
+    def _draw(self) -> None:
+        for item in self._decor:
+            self.box.removeItem(item)
+        self._decor = []
+        for item in self._brush_items.values():
+            self.box.removeItem(item)
+        self._brush_items = {}
+        k = len(self.axes)
+        for a, axis in enumerate(self.axes):
+            line = pg.InfiniteLine(pos=a, angle=90, pen=pg.mkPen("#555", width=1))
+            title = pg.TextItem(axis.label, color="#222", anchor=(0.5, 1.0))
+            title.setPos(a, 1.06)
+            items = [line, title]
+            if axis.categorical:
+                cats = axis.categories
+                step = max(1, len(cats) // MAX_CATEGORY_LABELS)
+                lo, hi = axis.span()
+                for c in range(0, len(cats), step):
+                    t = pg.TextItem(cats[c][:24], color="#333", anchor=(0, 0.5))
+                    t.setPos(a + 0.02, (c - lo) / (hi - lo))
+                    items.append(t)
+            else:
+                lo, hi = axis.span()
+                for y, v in ((0.0, lo), (1.0, hi), (0.5, (lo + hi) / 2)):
+                    t = pg.TextItem(cmp.format_number(v), color="#333", anchor=(0, 0.5))
+                    t.setPos(a + 0.02, y)
+                    items.append(t)
+            for it in items:
+                self.box.addItem(it)
+            self._decor.extend(items)
+        self.box.setRange(xRange=(-0.3, max(k - 0.7, 0.3)), yRange=(-0.08, 1.12), padding=0)
+        for a, axis in enumerate(self.axes):
+            rng = self.brushes.get((axis.section, axis.key))
+            if rng is not None:
+                self._show_brush(a, *rng)
+        self._colour_values()
+        self._apply()
+
+    def _colour_values(self) -> None:
+        comp, name = self.comp, self.color_by.currentText()
+        n = len(comp.columns) if comp is not None else 0
+        self.bins = np.full(n, -1, dtype=np.int64)  # -1: run colour / no value
+        self._color_note = ""
+        if comp is None or self.color_by.currentIndex() <= 0:
+            return
+        values = comp.number[comp.row_index("metrics", name)]
+        finite = np.isfinite(values)
+        if finite.any():
+            lo, hi = values[finite].min(), values[finite].max()
+            scaled = (values - lo) / (hi - lo) if hi > lo else np.full(n, 0.5)
+            self.bins[finite] = np.clip((scaled[finite] * (COLOR_BINS - 1)).round(), 0,
+                                        COLOR_BINS - 1).astype(np.int64)
+            self._color_note = (f"colour: {name} from {cmp.format_number(lo)} (purple) to "
+                                f"{cmp.format_number(hi)} (yellow)")
+        self.bins[~finite] = COLOR_BINS  # grey: no value
+
+    def _lines(self, runs: np.ndarray):
+        """x, y, connect for these runs' polylines in one array (NaN: a gap)."""
+        k = self.norm.shape[1]
+        y = self.norm[runs].ravel().astype(float)
+        x = np.tile(np.arange(k, dtype=float), len(runs))
+        finite = np.isfinite(y)
+        connect = finite.copy()
+        connect[:-1] &= finite[1:]
+        if k:
+            connect[k - 1::k] = False
+        y[~finite] = 0.0
+        return x, y, connect
+
+    def _apply(self) -> None:
+        """Redraw the lines for the current brushes (the fast path of a drag)."""
+        comp = self.comp
+        n = len(comp.columns) if comp is not None else 0
+        ranges = {}
+        for a, axis in enumerate(self.axes):
+            rng = self.brushes.get((axis.section, axis.key))
+            if rng is not None:
+                lo, hi = axis.span()
+                ranges[a] = (lo + rng[0] * (hi - lo), lo + rng[1] * (hi - lo))
+        self.mask = cmp.brush(self.axes, ranges) if self.axes else np.ones(n, bool)
+        empty = (np.zeros(0), np.zeros(0))
+        if not self.axes or n == 0:
+            self.dim_curve.setData(*empty)
+            for c in self.bin_curves:
+                c.setData(*empty)
+            self._draw_highlight()
+            self._update_status(n)
+            return
+        out = np.flatnonzero(~self.mask)
+        if out.size:
+            x, y, con = self._lines(out)
+            self.dim_curve.setData(x, y, connect=con)
+        else:
+            self.dim_curve.setData(*empty)
+        inside = self.mask
+        for b, curve in enumerate(self.bin_curves):
+            sel = np.flatnonzero(inside & (self.bins == (b if b < COLOR_BINS else COLOR_BINS)))
+            if b == COLOR_BINS and self.color_by.currentIndex() <= 0:
+                sel = np.zeros(0, dtype=np.int64)
+            if sel.size:
+                x, y, con = self._lines(sel)
+                curve.setData(x, y, connect=con)
+            else:
+                curve.setData(*empty)
+        self._draw_highlight()
+        self._update_status(n)
+
+    def _draw_highlight(self) -> None:
+        """Lines in run colours: the runs selected in the table (or all of them, thin,
+        when the lines are not coloured by a metric)."""
+        for c in self.highlight_curves:
+            self.box.removeItem(c)
+        self.highlight_curves = []
+        comp = self.comp
+        if comp is None or not self.axes:
+            return
+        by_metric = self.color_by.currentIndex() > 0
+        for j, col in enumerate(comp.columns):
+            lit = col.run_id in self.highlight
+            if not lit and (by_metric or not self.mask[j]):
+                continue
+            if len(self.highlight_curves) > 2000:
+                break
+            x, y, con = self._lines(np.array([j]))
+            width = 3.0 if lit else 1.4
+            curve = pg.PlotCurveItem(x, y, connect=con, pen=pg.mkPen(self.color(col.run_id),
+                                                                     width=width))
+            curve.setZValue(10 if lit else 5)
+            self.box.addItem(curve)
+            self.highlight_curves.append(curve)
+
+    def _update_status(self, n: int) -> None:
+        parts = [f"{int(self.mask.sum())} of {n} runs" if self.brushes else f"{n} runs",
+                 f"{len(self.axes)} axes"]
+        if self._color_note:
+            parts.append(self._color_note)
+        if self.axes:
+            parts.append("drag along an axis to filter; click it to clear")
+        self.status.setText(" · ".join(parts))
+
+    # -- brushing ----------------------------------------------------------------------------
+    def brush_axis(self, a: int, y0: float, y1: float, final: bool = True) -> None:
+        """Brush normalised range [y0, y1] (0 bottom, 1 top) on axis ``a``; runs outside
+        any brush fade; ``final`` (the drag ended) makes the table select the runs left."""
+        lo, hi = sorted((float(y0), float(y1)))
+        axis = self.axes[a]
+        self.brushes[(axis.section, axis.key)] = (lo, hi)
+        self._show_brush(a, lo, hi)
+        self._apply()
+        if final:
+            self._emit_selection()
+
+    def clear_brush(self, a: int) -> None:
+        axis = self.axes[a]
+        if self.brushes.pop((axis.section, axis.key), None) is not None:
+            item = self._brush_items.pop(a, None)
+            if item is not None:
+                self.box.removeItem(item)
+            self._apply()
+            self._emit_selection()
+
+    def clear_brushes(self) -> None:
+        had = bool(self.brushes)
+        self.brushes = {}
+        for item in self._brush_items.values():
+            self.box.removeItem(item)
+        self._brush_items = {}
+        self._apply()
+        if had:
+            self._emit_selection()
+
+    def _show_brush(self, a: int, lo: float, hi: float) -> None:
+        item = self._brush_items.get(a)
+        if item is None:
+            item = QGraphicsRectItem()
+            item.setBrush(QBrush(QColor(30, 110, 220, 60)))
+            item.setPen(QPen(QColor(30, 110, 220), 0))
+            item.setZValue(20)
+            self.box.addItem(item)
+            self._brush_items[a] = item
+        item.setRect(QRectF(a - 0.06, lo, 0.12, hi - lo))
+
+    def selected_runs(self) -> list[str]:
+        if self.comp is None:
+            return []
+        return [c.run_id for c, keep in zip(self.comp.columns, self.mask, strict=True) if keep]
+
+    def _emit_selection(self) -> None:
+        self.selectRunsRequested.emit(self.selected_runs())
+
+    # -- export ------------------------------------------------------------------------------
+    def export_png(self, path: str) -> None:
+        _export_png(self.item, path)
+
+    def export_svg(self, path: str) -> None:
+        export_svg(self.item, path)
+
+
+class ScatterPlot(QWidget):
+    """Any param, metric, start time or duration (x) against any metric (y): one point per
+    run in its colour; hover names the run, a click selects it in the table."""
+
+    selectRunsRequested = Signal(list)
+    statusMessage = Signal(str)
+
+    def __init__(self, color=None, parent=None):
+        super().__init__(parent)
+        self.color = color or (lambda rid: "#444444")
+        self.comp: cmp.Comparison | None = None
+        self.highlight: set[str] = set()
+        self.x = self.y = np.zeros(0)
+        self.shown = np.zeros(0, dtype=np.int64)  # comparison columns of the drawn points
+        self._build_ui()
+
+    def _build_ui(self) -> None:
+        self.x_combo = QComboBox()
+        self.y_combo = QComboBox()
+        for c in (self.x_combo, self.y_combo):
+            c.setMinimumContentsLength(16)
+        self.log_x = QCheckBox("log x")
+        self.log_y = QCheckBox("log y")
+        self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
+        _export_menu(self, self.export_button, "scatter")
+        self.hover_label = QLabel(" ")
+        self.hover_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        bar = QHBoxLayout()
+        for w in (QLabel("x"), self.x_combo, QLabel("y"), self.y_combo, self.log_x, self.log_y,
+                  self.export_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.plot = pg.PlotWidget(background="w")
+        self.item = self.plot.getPlotItem()
+        self.item.showGrid(x=True, y=True, alpha=0.25)
+        self.points = pg.ScatterPlotItem(size=10, hoverable=True, hoverSize=14,
+                                         hoverPen=pg.mkPen("k", width=2))
+        self.item.addItem(self.points)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.hover_label)
+        for c in (self.x_combo, self.y_combo):
+            c.currentIndexChanged.connect(lambda *_: self._draw())
+        for b in (self.log_x, self.log_y):
+            b.toggled.connect(lambda *_: self._draw())
+        self.points.sigHovered.connect(self._hovered)
+        self.points.sigClicked.connect(self._clicked)
+
+    def set_comparison(self, comp: cmp.Comparison | None) -> None:
+        self.comp = comp
+        x_was, y_was = self.x_combo.currentData(), self.y_combo.currentData()
+        for c in (self.x_combo, self.y_combo):
+            c.blockSignals(True)
+            c.clear()
+        if comp is not None:
+            self.x_combo.addItem("start time", ("attributes", "start"))
+            self.x_combo.addItem("duration", ("attributes", "duration"))
+            for i in range(len(comp)):
+                s, k = str(comp.section[i]), str(comp.key[i])
+                if s in ("params", "metrics"):
+                    self.x_combo.addItem(f"{s[:-1]}: {k}", (s, k))
+                if s == "metrics":
+                    self.y_combo.addItem(k, (s, k))
+            self._pick(self.x_combo, x_was, lambda d: d[0] == "params" and
+                       comp.status[comp.row_index(*d)] != cmp.SAME)
+            self._pick(self.y_combo, y_was, lambda d: comp.status[comp.row_index(*d)] != cmp.SAME)
+        for c in (self.x_combo, self.y_combo):
+            c.blockSignals(False)
+        self._draw()
+
+    @staticmethod
+    def _pick(combo, previous, good) -> None:
+        datas = [combo.itemData(k) for k in range(combo.count())]
+        if previous in datas:
+            combo.setCurrentIndex(datas.index(previous))
+            return
+        for k, d in enumerate(datas):
+            if d and good(d):
+                combo.setCurrentIndex(k)
+                return
+
+    def set_axes(self, x: tuple[str, str], y: tuple[str, str]) -> None:
+        for combo, want in ((self.x_combo, x), (self.y_combo, y)):
+            datas = [combo.itemData(k) for k in range(combo.count())]
+            if tuple(want) in datas:
+                combo.setCurrentIndex(datas.index(tuple(want)))
+
+    def set_highlight(self, run_ids) -> None:
+        self.highlight = set(run_ids)
+        self._draw()
+
+    def recolor(self) -> None:
+        self._draw()
+
+    def _axis(self, data) -> cmp.Axis | None:
+        comp = self.comp
+        if comp is None or data is None:
+            return None
+        try:
+            return comp.axis(comp.row_index(*data))
+        except KeyError:
+            return None
+
+    def _draw(self) -> None:
+        comp = self.comp
+        ax, ay = self._axis(self.x_combo.currentData()), self._axis(self.y_combo.currentData())
+        if comp is None or ax is None or ay is None:
+            self.points.setData([])
+            self.shown = np.zeros(0, dtype=np.int64)
+            return
+        x, y = ax.values.astype(float), ay.values.astype(float)
+        keep = np.isfinite(x) & np.isfinite(y)
+        dropped_log = 0
+        for flag, v, axis in ((self.log_x, x, ax), (self.log_y, y, ay)):
+            if flag.isChecked() and not axis.categorical:
+                bad = keep & ~(v > 0)
+                dropped_log += int(bad.sum())
+                keep &= v > 0
+        self.shown = np.flatnonzero(keep)
+        xs, ys = x[keep], y[keep]
+        lx = self.log_x.isChecked() and not ax.categorical
+        ly = self.log_y.isChecked() and not ay.categorical
+        if lx:
+            xs = np.log10(xs)
+        if ly:
+            ys = np.log10(ys)
+        self.x, self.y = xs, ys
+        spots = []
+        for j, px, py in zip(self.shown, xs, ys, strict=True):
+            col = comp.columns[j]
+            lit = col.run_id in self.highlight
+            spots.append({"pos": (px, py), "data": int(j),
+                          "brush": pg.mkBrush(self.color(col.run_id)),
+                          "pen": pg.mkPen("k", width=2) if lit else pg.mkPen("w", width=0.5),
+                          "size": 14 if lit else 10})
+        self.points.setData(spots)
+        self.item.setLogMode(x=lx, y=ly)  # ticks as powers of ten; the points are in log10
+        for name, axis in (("bottom", ax), ("left", ay)):
+            item = self.item.getAxis(name)
+            if axis.categorical:
+                item.setTicks([[(k, c[:20]) for k, c in enumerate(axis.categories)]])
+            else:
+                item.setTicks(None)
+        self.item.setLabel("bottom", ax.label)
+        self.item.setLabel("left", ay.label)
+        self.item.enableAutoRange()
+        missing = len(comp.columns) - len(self.shown)
+        note = f"{len(self.shown)} runs"
+        if missing:
+            note += f" ({missing} without both values"
+            note += f", {dropped_log} not > 0 on a log axis)" if dropped_log else ")"
+        self.hover_label.setText(note)
+
+    def point_pos(self, j: int):
+        """The data position of comparison column ``j``'s point (None when not drawn)."""
+        hit = np.flatnonzero(self.shown == j)
+        if not hit.size:
+            return None
+        k = int(hit[0])
+        return float(self.x[k]), float(self.y[k])
+
+    def describe(self, j: int) -> str:
+        comp = self.comp
+        col = comp.columns[j]
+        ax, ay = self.x_combo.currentData(), self.y_combo.currentData()
+        xi, yi = comp.row_index(*ax), comp.row_index(*ay)
+        return (f"{comp.labels()[j]} ({col.run_id[:8]}) · {self.x_combo.currentText()}: "
+                f"{comp.display(xi, j)} · {ay[1]}: {comp.display(yi, j)}")
+
+    def _hovered(self, _item, points, _ev) -> None:
+        if len(points):
+            text = "\n".join(self.describe(int(p.data())) for p in points[:5])
+            self.hover_label.setText(text.replace("\n", "  |  "))
+            self.plot.setToolTip(text)
+        else:
+            self.plot.setToolTip("")
+
+    def _clicked(self, _item, points, _ev) -> None:
+        if len(points) and self.comp is not None:
+            j = int(points[0].data())
+            self.selectRunsRequested.emit([self.comp.columns[j].run_id])
+
+    def export_png(self, path: str) -> None:
+        _export_png(self.item, path)
+
+    def export_svg(self, path: str) -> None:
+        export_svg(self.item, path)
