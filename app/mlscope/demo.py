@@ -28,7 +28,7 @@ from pathlib import Path
 from mlscope.core.paths import data_dir
 
 DONE = "demo-complete.json"
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # 2: a second registered model, version descriptions
 MODEL_NAME = "nyc-taxi-regressor"
 FIRST_EXPERIMENT = "nyc-taxi-experiment"  # what `mlscope --demo` shows first
 
@@ -272,6 +272,24 @@ def _write_store(root: Path) -> None:
                 client.transition_model_version_stage(MODEL_NAME, version, stage)
     client.set_registered_model_alias(MODEL_NAME, "champion", versions[1])
     client.set_registered_model_alias(MODEL_NAME, "challenger", versions[2])
+    for version, words in zip(versions, ("First linear baseline.", "XGBoost, best trial.",
+                                         "XGBoost, second trial: shadow traffic.",
+                                         "XGBoost, third trial."), strict=False):
+        client.update_model_version(MODEL_NAME, version, description=words)
+    client.set_model_version_tag(MODEL_NAME, versions[1], "validation", "passed")
+    # A second model: the linear sweep's three best runs, stages and an alias of its own.
+    client.create_registered_model("nyc-taxi-linear", tags={"task": "regression", "family": "linear"},
+                                   description="Lasso/Ridge baselines kept for comparison.")
+    linear = []
+    for rid in sorted(sweep, key=sweep.get)[:3]:
+        art = client.get_run(rid).info.artifact_uri
+        linear.append(client.create_model_version("nyc-taxi-linear", f"{art}/model", run_id=rid,
+                                                  await_creation_for=0).version)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client.transition_model_version_stage("nyc-taxi-linear", linear[0], "Production")
+        client.transition_model_version_stage("nyc-taxi-linear", linear[1], "Staging")
+    client.set_registered_model_alias("nyc-taxi-linear", "baseline", linear[0])
 
 
 def _log_artifacts(client, run_id: str, rmse: float, rnd: random.Random, root: Path) -> None:

@@ -1,0 +1,241 @@
+"""The model registry, mlscope against MLflow's client, side by side in one run.
+
+    python benchmarks/bench_registry.py [--quick] [--no-server]
+
+A registry of 1,000 models x 10 versions (--quick: 100 x 10) in an SQLite store: MLflow
+creates the schema and writes one model (tags, 10 versions in every stage, aliases) with
+its own client; sqlite3 copies that model's rows under 999 more names; MLflow's client
+then reads the count back. Cached in benchmarks/_stores/. Prints ``name: value unit``:
+
+- listing every model and version: MLflow's ``search_registered_models`` +
+  ``search_model_versions`` (paged, single run) vs mlscope's ``registered_models()`` +
+  ``model_versions()`` (open included, best of 3), and the registry view filled with them;
+- the same through a local ``mlflow server`` on 127.0.0.1 serving that file;
+- one stage change written through mlscope's door (MlflowClient) and the registry re-read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "app"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+VERSIONS = 10
+STAGES = ["Archived"] * 6 + ["None", "Archived", "Staging", "Production"]
+TEMPLATE = "model-00000"
+
+
+def report(name: str, value, unit: str = "", note: str = "") -> None:
+    if isinstance(value, float):
+        value = f"{value:.3g}" if value < 100 else f"{value:.0f}"
+    print(f"{name}: {value} {unit}".rstrip() + (f" ({note})" if note else ""), flush=True)
+
+
+def best_of(n: int, fn):
+    best, result = float("inf"), None
+    for _ in range(n):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def build(db: Path, n_models: int) -> None:
+    """One model written by MLflow's client, its rows copied under n_models - 1 more names."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{db}"
+    client = MlflowClient(uri, uri)
+    exp = client.create_experiment("registry-bench")
+    runs = [client.create_run(exp, run_name=f"train-{i}").info.run_id for i in range(VERSIONS)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client.create_registered_model(TEMPLATE, tags={"team": "risk", "task": "credit"},
+                                       description="A credit scoring model.")
+        for i, stage in enumerate(STAGES):
+            v = client.create_model_version(TEMPLATE, f"runs:/{runs[i]}/model", run_id=runs[i],
+                                            tags={"n": str(i)}, description=f"version {i + 1}")
+            if stage != "None":
+                client.transition_model_version_stage(TEMPLATE, v.version, stage)
+        client.set_registered_model_alias(TEMPLATE, "champion", str(VERSIONS))
+        client.set_registered_model_alias(TEMPLATE, "challenger", str(VERSIONS - 1))
+    conn = sqlite3.connect(db)
+    names = [(f"model-{i:05d}",) for i in range(1, n_models)]
+    with conn:
+        for table in ("registered_models", "model_versions", "registered_model_tags",
+                      "model_version_tags", "registered_model_aliases"):
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            other = ", ".join(c if c != "name" else "?" for c in cols)
+            conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {other} FROM {table} "
+                             f"WHERE name = '{TEMPLATE}'", names)
+    conn.close()
+    got = len(client.search_registered_models(max_results=1000)) if n_models <= 1000 else None
+    if got is not None and got != n_models:
+        raise SystemExit(f"built {got} models, wanted {n_models}")
+
+
+def ensure(n_models: int) -> Path:
+    import mlflow
+
+    folder = HERE / "_stores" / f"registry-{n_models}x{VERSIONS}-mlflow{mlflow.__version__}"
+    db = folder / "mlflow.db"
+    if not db.exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".registry-", dir=HERE / "_stores"
+                                    if (HERE / "_stores").exists() else None))
+        build(tmp / "mlflow.db", n_models)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    return db
+
+
+def mlflow_list(uri: str) -> tuple[int, int]:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri, uri)
+    models, token = [], None
+    while True:
+        page = client.search_registered_models(max_results=1000, page_token=token)
+        models += page
+        token = page.token
+        if not token:
+            break
+    versions, token = [], None
+    while True:
+        page = client.search_model_versions(max_results=10000, page_token=token)
+        versions += page
+        token = page.token
+        if not token:
+            break
+    return len(models), len(versions)
+
+
+def mlscope_list(target: str):
+    from mlscope.core import open_store
+
+    store = open_store(target)
+    return store.registered_models(), store.model_versions()
+
+
+def side_by_side(prefix: str, target: str, uri: str, n_models: int, repeat: int) -> None:
+    t0 = time.perf_counter()
+    n, nv = mlflow_list(uri)
+    theirs = time.perf_counter() - t0
+    ours, (models, versions) = best_of(repeat, lambda: mlscope_list(target))
+    assert (len(models), len(versions)) == (n, nv) == (n_models, n_models * VERSIONS), \
+        (len(models), len(versions), n, nv)
+    report(f"{prefix}_list_mlflow", theirs, "s", f"{n} models, {nv} versions")
+    report(f"{prefix}_list_mlscope", ours, "s")
+    report(f"{prefix}_list_ratio", theirs / ours, "x")
+    return models, versions
+
+
+def view_fill(models, versions, repeat: int) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from mlscope.ui.views.registry import RegistryView
+
+    app = QApplication.instance() or QApplication([])
+    view = RegistryView()
+    view.resize(1000, 700)
+    view.show()
+    secs, _ = best_of(repeat, lambda: (view.set_registry(models, versions), app.processEvents()))
+    report("registry_view_fill", secs, "s", f"{len(models)} models, the first model's versions")
+    view.close()
+
+
+def write_and_reread(db: Path, repeat: int) -> None:
+    from mlscope.core import open_store
+    from mlscope.core.registry import changes as C
+    from mlscope.core.registry import write as W
+    from mlscope.ui.controllers.registry import read_registry
+
+    work = Path(tempfile.mkdtemp(prefix="registry-write-")) / "mlflow.db"
+    shutil.copy(db, work)
+    store = open_store(work)
+    uri = W.write_uri(store)
+    t0 = time.perf_counter()
+    W.model_state(uri, TEMPLATE)  # the first call imports MLflow's client
+    report("registry_first_client_call", time.perf_counter() - t0, "s", "import mlflow included")
+    times = []
+    for i in range(repeat):
+        _models, versions = read_registry(store)
+        v = versions[versions["name"] == TEMPLATE]
+        stages = dict(zip(v["version"].astype(int), v["current_stage"], strict=True))
+        to = "Staging" if stages[VERSIONS] != "Staging" else "Production"
+        change = C.transition(TEMPLATE, VERSIONS, to, stages, archive_existing=True)
+        t0 = time.perf_counter()
+        C.apply(change, uri)
+        _models, versions = read_registry(store, fresh=True)
+        times.append(time.perf_counter() - t0)
+        now = versions[(versions["name"] == TEMPLATE) & (versions["version"] == VERSIONS)]
+        assert now["current_stage"].iloc[0] == to, i
+    report("registry_write_reread_sqlite", min(times), "s",
+           f"stage change with archiving checked, written by MlflowClient, {len(versions)} "
+           "versions re-read; best of " + str(repeat))
+    shutil.rmtree(work.parent, ignore_errors=True)
+
+
+def serve(db: Path):
+    import requests
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from mlflow_stores import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    base = Path(tempfile.mkdtemp(prefix="registry-server-"))
+    proc = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1",
+                             "--port", str(port), "--backend-store-uri", f"sqlite:///{db}",
+                             "--default-artifact-root", str(base), "--workers", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=base)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/health", timeout=1).ok:
+                return url, proc
+        except requests.RequestException:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("mlflow server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 models instead of 1,000")
+    parser.add_argument("--no-server", action="store_true", help="skip the local mlflow server")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n_models = 100 if args.quick else 1000
+    t0 = time.perf_counter()
+    db = ensure(n_models)
+    report("registry_store_ready", time.perf_counter() - t0, "s", str(db.parent.name))
+    models, versions = side_by_side("registry_sqlite", str(db), f"sqlite:///{db}", n_models,
+                                    args.repeat)
+    view_fill(models, versions, args.repeat)
+    write_and_reread(db, args.repeat)
+    if not args.no_server:
+        served = Path(tempfile.mkdtemp(prefix="registry-served-")) / "mlflow.db"
+        shutil.copy(db, served)
+        url, proc = serve(served)
+        try:
+            side_by_side("registry_server", url, url, n_models, args.repeat)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            shutil.rmtree(served.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
