@@ -205,3 +205,14 @@ def test_color_book_stable_and_distinct():
     assert book.color("run3") == first[3]
     book.set("run3", "#000000")
     assert book.color("run3") == "#000000"
+
+
+def test_grid_columns_from_the_width():
+    from mlscope.core.series import grid_columns
+
+    assert grid_columns(650, 6) == 1
+    assert grid_columns(900, 6) == 2
+    assert grid_columns(1400, 6) == 3
+    assert grid_columns(3000, 6) == 3  # never more than three
+    assert grid_columns(1400, 2) == 2  # never more columns than charts
+    assert grid_columns(100, 0) == 1

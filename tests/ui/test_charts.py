@@ -398,3 +398,60 @@ def test_a_charted_run_shows_its_chart_colour_in_the_table(qtbot):
     icon = model.data(model.index(row_of["bbb"], col), Qt.DecorationRole)
     image = icon.pixmap(10, 10).toImage()
     assert image.pixelColor(5, 5).name() == color.name() == book.peek("bbb")
+
+
+# -- room: nothing scrolls sideways, nothing widens the window ----------------------------------
+
+
+def grid_cells(panel):
+    return [tuple(panel.canvas.ci.items[c.plot][0]) for c in panel.charts]
+
+
+def test_toolbar_overflows_into_a_menu_and_the_grid_follows_the_width(qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    runs = ["ra", "rb", "rc"]
+    p.set_runs(runs, NAMES)
+    p.set_history(history(runs, ("a", "b", "c", "d")), runs, None)
+    assert p.minimumSizeHint().width() < 600 and p.sizeHint().width() <= 900
+    p.resize(760, 600)  # what the Charts tab gets in a 1280x800 window
+    p.show()
+    qtbot.wait(20)
+    more = p.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert more.isVisible()  # the controls that do not fit are behind it...
+    assert not p.export_button.isVisible()
+    assert p.toolbar.widgetForAction(p.toolbar.actions()[-1]) is p.export_button  # ...not gone
+    assert not p.scroll.horizontalScrollBar().isVisible()
+    assert p.canvas.width() <= p.scroll.viewport().width()
+    assert p.columns() == 1 and grid_cells(p) == [(0, 0), (1, 0), (2, 0), (3, 0)]
+    zoomed = p.charts[0].vb.viewRange()[0]
+    p.charts[0].vb.setXRange(10, 20, padding=0)
+    p.resize(1300, 700)
+    qtbot.waitUntil(lambda: p.columns() == 2)
+    assert grid_cells(p) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert p.charts[0].vb.viewRange()[0] == pytest.approx([10, 20])  # a re-layout, not a redraw
+    assert zoomed != p.charts[0].vb.viewRange()[0]
+    p.resize(1900, 700)
+    qtbot.waitUntil(lambda: p.columns() == 3)
+    assert not more.isVisible() and p.export_button.isVisible()
+
+
+def test_window_at_1280x800_keeps_its_size_with_charts_shown(built, qtbot, window,
+                                                             open_store_page):
+    from PySide6.QtWidgets import QScrollBar
+
+    page = open_store_page(built["sqlite"], "alpha")
+    ids = built["sql_ids"]
+    page.runs.select_runs([ids["running"], *ids["children"]], current=ids["running"])
+    assert page.show_view("charts")
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: page.charts.panel is not None and bool(page.charts.panel.charts),
+                    timeout=30_000)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1280
+    assert window.width() == 1280
+    bars = [b for b in page.charts.view.findChildren(QScrollBar)
+            if b.orientation() == Qt.Horizontal and b.isVisible()]
+    assert bars == []

@@ -51,8 +51,18 @@ class ColorBook:
         return self._colors.get(run_id)
 
 
+# -- layout -------------------------------------------------------------------------------------
+
+CHART_MIN_WIDTH = 440  # narrower, tick labels crowd and a curve's shape is hard to read
 
 
+def grid_columns(width: float, n_charts: int, min_width: int = CHART_MIN_WIDTH,
+                 most: int = 3) -> int:
+    """How many charts side by side fit ``width`` pixels: each at least ``min_width``
+    wide, never more columns than charts, never more than ``most``, always one."""
+    if n_charts <= 0:
+        return 1
+    return max(1, min(n_charts, most, int(width // min_width)))
 
 
 # -- smoothing ------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QDoubleValidator, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QDoubleValidator, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,11 +29,14 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSplitter,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from mlscope.core.series import (
@@ -41,6 +45,7 @@ from mlscope.core.series import (
     aggregate,
     drawable,
     ema,
+    grid_columns,
     group_runs,
     split_history,
     x_values,
@@ -92,6 +97,7 @@ class ChartPanel(QWidget):
         self._start_ms: dict[str, float] = {}
         self._export: list[tuple] = []
         self.charts: list[MetricChart] = []
+        self._columns = 0
         self.last_hover: dict | None = None
         self._build_ui()
 
@@ -250,6 +256,10 @@ class ChartPanel(QWidget):
     def x_mode(self) -> str:
         return self.x_combo.currentData()
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Modest: the toolbar's full width is not a reason to widen the window."""
+        return QSize(760, 560)
+
     # -- widgets ---------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.metric_search = QLineEdit(placeholderText="Filter metrics…", clearButtonEnabled=True)
@@ -276,27 +286,24 @@ class ChartPanel(QWidget):
         sv.addWidget(QLabel("<b>Legend</b>"))
         sv.addWidget(self.legend_list, 2)
 
-        self.layout_combo = _combo([("Grid: one chart per metric", "grid"),
-                                    ("Overlay: metrics in one chart", "overlay")])
+        self.layout_combo = _combo([("Grid", "grid"), ("Overlay", "overlay")])
+        self.layout_combo.setToolTip("Grid: one chart per metric · Overlay: metrics in one chart")
         self.x_combo = _combo([("Step", "step"), ("Wall time", "wall"),
                                ("Relative time", "relative")])
+        self.x_combo.setToolTip("What the x axis of line charts shows")
         self.logx_check = QCheckBox("Log X")
         self.logy_check = QCheckBox("Log Y")
         self.smooth_slider = QSlider(Qt.Horizontal, minimum=0, maximum=999, value=0)
-        self.smooth_slider.setFixedWidth(120)
+        self.smooth_slider.setFixedWidth(110)
         self.smooth_slider.setToolTip("TensorBoard's debiased exponential moving average")
         self.smooth_label = QLabel("0.000")
         self.group_combo = _combo([("No grouping", None)])
+        self.group_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.group_combo.setMinimumContentsLength(12)
+        self.group_combo.setToolTip("Group runs by a param or tag: one line per group")
         self.agg_combo = _combo([("Mean", "mean"), ("Median", "median")])
         self.band_combo = _combo([("Min–max band", "minmax"), ("±1 std band", "std"),
                                   ("No band", "none")])
-
-        row1 = QHBoxLayout()
-        for w in (self.layout_combo, QLabel("X:"), self.x_combo, self.logx_check,
-                  self.logy_check, QLabel("Smoothing:"), self.smooth_slider, self.smooth_label,
-                  self.group_combo, self.agg_combo, self.band_combo):
-            row1.addWidget(w)
-        row1.addStretch(1)
 
         self.xmin_edit, self.xmax_edit, self.ymin_edit, self.ymax_edit = self._range_edits = [
             QLineEdit(placeholderText=p) for p in ("x min", "x max", "y min", "y max")]
@@ -304,40 +311,79 @@ class ChartPanel(QWidget):
             edit.setValidator(QDoubleValidator())
             edit.setFixedWidth(80)
             edit.returnPressed.connect(self._apply_range_edits)
-        self.apply_range_button = QPushButton("Apply range")
-        self.reset_button = QPushButton("Reset view")
+        self.apply_range_button = QPushButton("Apply")
+        range_box = QWidget()
+        rg = QGridLayout(range_box)
+        rg.setContentsMargins(8, 6, 8, 6)
+        rg.addWidget(QLabel("X"), 0, 0)
+        rg.addWidget(self.xmin_edit, 0, 1)
+        rg.addWidget(self.xmax_edit, 0, 2)
+        rg.addWidget(QLabel("Y"), 1, 0)
+        rg.addWidget(self.ymin_edit, 1, 1)
+        rg.addWidget(self.ymax_edit, 1, 2)
+        rg.addWidget(self.apply_range_button, 2, 2)
+        self.range_button = QToolButton(text="Range", popupMode=QToolButton.InstantPopup)
+        self.range_button.setToolTip("Set the axes' ranges by hand")
+        range_menu = QMenu(self.range_button)
+        range_action = QWidgetAction(range_menu)
+        range_action.setDefaultWidget(range_box)
+        range_menu.addAction(range_action)
+        self.range_button.setMenu(range_menu)
+        self.reset_button = QToolButton(text="Reset view")
+        self.reset_button.setToolTip("Every chart back to showing all its data")
         self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
         menu = QMenu(self.export_button)
         self.export_png_action = menu.addAction("Chart as PNG…")
         self.export_svg_action = menu.addAction("Chart as SVG…")
         self.export_csv_action = menu.addAction("Plotted data as CSV…")
         self.export_button.setMenu(menu)
+
+        # A QToolBar hides what does not fit behind its "»" button: the panel never asks
+        # for more width than the window has.
+        self.toolbar = QToolBar("Chart controls")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for group in ((self.layout_combo, QLabel(" X "), self.x_combo, self.logx_check,
+                       self.logy_check),
+                      (QLabel("Smoothing "), self.smooth_slider, self.smooth_label),
+                      (self.group_combo, self.agg_combo, self.band_combo),
+                      (self.range_button, self.reset_button, self.export_button)):
+            if self.toolbar.actions():
+                self.toolbar.addSeparator()
+            for w in group:
+                self.toolbar.addWidget(w)
+        more = self.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+        if more is not None:  # the style's own arrow is blank in some themes: draw "»"
+            more.setIcon(_chevron_icon(self.palette().color(self.foregroundRole())))
+            more.setToolTip("More chart controls")
+            more.setStyleSheet("QToolButton { padding: 0px; }")  # 12 px: padding left none
+
         self.status_label = QLabel()
         self.status_label.setStyleSheet("color:#6b7280")
-        row2 = QHBoxLayout()
-        for w in (QLabel("Range:"), *self._range_edits, self.apply_range_button,
-                  self.reset_button, self.export_button, self.status_label):
-            row2.addWidget(w)
-        row2.addStretch(1)
+        self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("w")
         self.canvas.ci.setSpacing(6)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.canvas)
+        self.scroll.viewport().installEventFilter(self)
 
         main = QWidget()
         mv = QVBoxLayout(main)
         mv.setContentsMargins(4, 0, 0, 0)
-        mv.addLayout(row1)
-        mv.addLayout(row2)
+        mv.setSpacing(2)
+        mv.addWidget(self.toolbar)
         mv.addWidget(self.scroll, 1)
+        mv.addWidget(self.status_label)
         splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(side)
         splitter.addWidget(main)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 900])
+        splitter.setSizes([200, 900])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(splitter)
@@ -503,17 +549,37 @@ class ChartPanel(QWidget):
             specs = [(title, keys)]
         else:
             specs = [(k, [k]) for k in keys]
-        width = self.scroll.viewport().width() or 900
-        cols = max(1, min(len(specs), 3, width // 380 or 1))
-        for i, (title, chart_keys) in enumerate(specs):
+        for title, chart_keys in specs:
             chart = MetricChart(title, self.x_mode(), self.logx_check.isChecked(),
                                 self.logy_check.isChecked())
             chart.keys = chart_keys
-            self.canvas.addItem(chart.plot, row=i // cols, col=i % cols)
             self.charts.append(chart)
-        rows = -(-len(specs) // cols) if specs else 0
-        self.canvas.setMinimumHeight(rows * ROW_HEIGHT)
+        self._columns = 0
+        self._place_charts()
         self._redraw()
+
+    def columns(self) -> int:
+        """Charts side by side: as many as the plot area's width gives room for."""
+        return grid_columns(self.scroll.viewport().width(), len(self.charts))
+
+    def _place_charts(self) -> None:
+        """Lays the charts out in the grid for the current width (zoom and content stay)."""
+        cols = self.columns()
+        if cols == self._columns and self.canvas.ci.items:
+            return
+        self._columns = cols
+        for chart in self.charts:
+            if chart.plot in self.canvas.ci.items:
+                self.canvas.ci.removeItem(chart.plot)
+        for i, chart in enumerate(self.charts):
+            self.canvas.ci.addItem(chart.plot, row=i // cols, col=i % cols)
+        rows = -(-len(self.charts) // cols) if self.charts else 0
+        self.canvas.setMinimumHeight(rows * ROW_HEIGHT)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if obj is self.scroll.viewport() and event.type() == QEvent.Resize:
+            self._place_charts()
+        return super().eventFilter(obj, event)
 
     def _redraw(self, *_):
         """Recomputes every chart's curves from the data; view ranges are kept."""
@@ -655,6 +721,22 @@ class ChartPanel(QWidget):
         if self._keys and not self._checked:
             text += " · pick a metric on the left"
         self.status_label.setText(text)
+
+
+def _chevron_icon(color: QColor) -> QIcon:
+    """A "»" that says more controls are behind the toolbar's extension button."""
+    pix = QPixmap(16, 16)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = painter.font()
+    font.setPixelSize(15)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(color)
+    painter.drawText(pix.rect(), Qt.AlignCenter, "»")
+    painter.end()
+    return QIcon(pix)
 
 
 def _combo(items) -> QComboBox:

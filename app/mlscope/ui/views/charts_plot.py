@@ -443,7 +443,7 @@ def _pen(color: str, style: Qt.PenStyle, strong: bool, bold: bool) -> QPen:
     c = QColor(color)
     if not strong:
         c.setAlpha(70)
-    pen = pg.mkPen(c, width=1.8 if bold else 1.0)
+    pen = pg.mkPen(c, width=2.2 if bold else 1.5)
     pen.setStyle(style)
     pen.setCosmetic(True)
     return pen
