@@ -274,9 +274,9 @@ def _missing(uri: str, fallback: Path | None, why: str) -> Resolved:
     return Resolved(uri, "", None, False, f"The artifact location {uri} does not exist here{why}.")
 
 
-def run_location(store, run_id: str) -> Resolved:
+def run_location(store, run_id: str, run: dict | None = None) -> Resolved:
     """Where the artifacts of ``run_id`` in ``store`` are (as the store reports them)."""
-    info = store.run(run_id)["info"]
+    info = (run or store.run(run_id))["info"]
     uri = info.get("artifact_uri")
     store_root = mlruns_root(store)
     tracking = _tracking(store)
@@ -321,7 +321,7 @@ class Source:
         ``@models/`` (their files live outside the run's folder)."""
         tracking = _tracking(store)
         run = store.run(run_id)
-        src = cls(run_location(store, run_id), label or run_id, tracking)
+        src = cls(run_location(store, run_id, run), label or run_id, tracking)
         root = mlruns_root(store)
         for m in run.get("logged_models") or []:
             name = str(m.get("name") or m.get("model_id"))

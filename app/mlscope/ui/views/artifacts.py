@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from functools import cache
 
 from PySide6.QtCore import QAbstractItemModel, QMimeData, QModelIndex, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QPixmap
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -38,12 +39,34 @@ from mlscope.core.artifacts import MODELS, Entry, human_size
 
 from .viewers import ViewerStack
 
-ICONS = {
-    "folder": QStyle.SP_DirIcon, "model": QStyle.SP_DriveHDIcon, "image": QStyle.SP_FileIcon,
-    "table": QStyle.SP_FileDialogDetailedView, "json": QStyle.SP_FileDialogContentsView,
-    "markdown": QStyle.SP_FileDialogInfoView, "html": QStyle.SP_DriveNetIcon,
-    "text": QStyle.SP_FileIcon, "binary": QStyle.SP_FileIcon,
+BADGES = {  # kind -> (text, colour) of the tree's icons
+    "image": ("IMG", "#7c3aed"), "table": ("TAB", "#059669"), "json": ("{ }", "#d97706"),
+    "markdown": ("MD", "#2563eb"), "html": ("</>", "#db2777"), "text": ("TXT", "#475569"),
+    "binary": ("BIN", "#94a3b8"), "model": ("ML", "#0194e2"),
 }
+
+
+@cache
+def kind_icon(kind: str) -> QIcon:
+    """A folder, or a small coloured badge naming the kind of file."""
+    if kind == "folder":
+        return QApplication.style().standardIcon(QStyle.SP_DirIcon)
+    text, color = BADGES.get(kind, BADGES["binary"])
+    pix = QPixmap(32, 32)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setBrush(QColor(color))
+    p.setPen(Qt.NoPen)
+    p.drawRoundedRect(1, 4, 30, 24, 5, 5)
+    p.setPen(QColor("white"))
+    font = QFont()
+    font.setPixelSize(11 if len(text) <= 2 else 10)
+    font.setBold(True)
+    p.setFont(font)
+    p.drawText(pix.rect(), Qt.AlignCenter, text)
+    p.end()
+    return QIcon(pix)
 
 
 _ROOT = QModelIndex()  # the invalid index Qt passes for the top level
@@ -182,7 +205,7 @@ class ArtifactTreeModel(QAbstractItemModel):
         if role == Qt.DecorationRole and index.column() == 0:
             kind = "model" if e.path.startswith(MODELS + "/") and e.path.count("/") == 1 \
                 else e.kind
-            return QApplication.style().standardIcon(ICONS.get(kind, QStyle.SP_FileIcon))
+            return kind_icon(kind)
         if role == Qt.ToolTipRole:
             return node.error or e.path
         if role == Qt.TextAlignmentRole and index.column() == 1:

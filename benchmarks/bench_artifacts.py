@@ -1,0 +1,239 @@
+"""Artifact timings, offscreen: one ``name: value unit`` per line.
+
+    python benchmarks/bench_artifacts.py [--quick] [--no-server]
+
+- the top level of a run with 10,000 artifact files listed (target <= 0.3 s), beside
+  MLflow's client ``list_artifacts`` on the same run;
+- the first rows of a 1 GB CSV shown (target <= 1 s; ``--quick``: 50 MB), and the row count;
+- a 20-megapixel PNG decoded and shown (target <= 1 s);
+- 12 runs' ``confusion_matrix.png`` side by side (target <= 1 s);
+- from a local ``mlflow server --serve-artifacts``: the same 12 side by side, first (cache
+  empty) and again, beside MLflow's client ``list_artifacts`` + ``download_artifacts``.
+
+Timings are of the work after ``import mlflow`` (a one-off 2-3 s the app pays on a worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def report(name: str, value: float, unit: str = "s") -> None:
+    print(f"{name}: {value:.3f} {unit}" if unit == "s" else f"{name}: {value:g} {unit}",
+          flush=True)
+
+
+def best(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def make_csv(path: Path, size: int) -> None:
+    rng = np.random.default_rng(0)
+    rows = "\n".join(",".join(f"{v:.6f}" for v in rng.random(8)) + f",label{i % 7}"
+                     for i in range(10_000)) + "\n"
+    block = rows.encode()
+    with open(path, "wb") as fh:
+        fh.write(b"a,b,c,d,e,f,g,h,label\n")
+        written = 0
+        while written < size:
+            fh.write(block)
+            written += len(block)
+
+
+def make_png(path: Path, width: int = 5472, height: int = 3648) -> None:
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([(x * 255 // width), (y * 255 // height), ((x ^ y) & 0xFF)], axis=-1)
+    rgb = np.ascontiguousarray(rgb.astype(np.uint8))
+    img = QImage(rgb.data, width, height, width * 3, QImage.Format_RGB888)
+    img.save(str(path), "PNG", 20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-server", action="store_true")
+    args = ap.parse_args()
+    q = "_quick" if args.quick else ""
+    app = QApplication.instance() or QApplication([])
+    tmp = Path(tempfile.mkdtemp(prefix="mlscope-bench-art-"))
+    os.environ.setdefault("MLSCOPE_CACHE_DIR", str(tmp / "cache"))
+    try:
+        run(args, q, app, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, q, app, tmp: Path) -> None:
+    import mlflow  # noqa: F401 - the one-off import, outside the timings
+    from mlflow.tracking import MlflowClient
+
+    from artifact_stores import confusion_png
+    from mlscope.core import open_store
+    from mlscope.core.artifacts import Source
+    from mlscope.core.previews import TableReader
+    from mlscope.ui.controllers.artifacts import compare_cells
+    from mlscope.ui.views.artifacts import CompareGrid
+    from mlscope.ui.views.viewers import ImageViewer, TableViewer, decode_image
+
+    root = tmp / "mlruns"
+    uri = root.as_uri()
+    client = MlflowClient(uri)
+    exp = client.create_experiment("bench")
+
+    # 1. 10,000 files at the top level of one run.
+    n_files = 2_000 if args.quick else 10_000
+    many = tmp / "many"
+    many.mkdir()
+    for i in range(n_files):
+        (many / f"file_{i:05d}.txt").write_bytes(b"x" * (i % 97))
+    big_run = client.create_run(exp).info.run_id
+    client.log_artifacts(big_run, str(many))
+    store = open_store(root, cache=False)
+    store.runs()
+
+    def ours_list():
+        Source.for_run(store, big_run).list("")
+
+    report(f"list_top_level_{n_files}_files{q}", best(ours_list))
+    report(f"list_top_level_{n_files}_files_mlflow_client{q}",
+           best(lambda: client.list_artifacts(big_run)))
+
+    # 2. The first rows of a big CSV.
+    size = (50 if args.quick else 1024) * 1024 * 1024
+    csv = tmp / "big.csv"
+    make_csv(csv, size)
+    viewer = TableViewer()
+    viewer.resize(1000, 700)
+    viewer.show()
+
+    def first_rows():
+        reader = TableReader(csv)
+        frame = reader.first()
+        viewer.set_frame(frame, reader.done, reader.total)
+        app.processEvents()
+        reader.close()
+
+    label = "50MB" if args.quick else "1GB"
+    report(f"csv_{label}_first_rows_shown{q}", best(first_rows))
+    reader = TableReader(csv)
+    reader.first()
+    t = time.perf_counter()
+    total = reader.count()
+    report(f"csv_{label}_row_count{q}", time.perf_counter() - t)
+    report(f"csv_{label}_rows", total, "rows")
+    reader.close()
+    csv.unlink()
+
+    # 3. A 20-megapixel PNG.
+    png = tmp / "photo.png"
+    make_png(png)
+    image_view = ImageViewer()
+    image_view.resize(1200, 800)
+    image_view.show()
+
+    def show_png():
+        image_view.set_image(decode_image(png), "photo.png")
+        app.processEvents()
+
+    report(f"png_20mp_shown{q}", best(show_png))
+
+    # 4. 12 runs' confusion matrices side by side.
+    runs = []
+    for i in range(12):
+        rid = client.create_run(exp).info.run_id
+        client.log_artifact(rid, str(confusion_png(tmp / "confusion_matrix.png", i,
+                                                   size=(640, 480))))
+        runs.append(rid)
+    store = open_store(root, cache=False)
+    store.runs()
+    grid = CompareGrid()
+    grid.resize(1400, 900)
+    grid.show()
+
+    def side_by_side(st):
+        sources = [(r, Source.for_run(st, r)) for r in runs]
+        grid.set_cells("confusion_matrix.png", compare_cells(sources, "confusion_matrix.png"))
+        app.processEvents()
+
+    report(f"side_by_side_12_png_local{q}", best(lambda: side_by_side(store)))
+
+    if args.no_server:
+        return
+    # 5. The same through a local tracking server serving artifacts.
+    from mlflow_stores import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{tmp / 'server.db'}", "--serve-artifacts",
+         "--artifacts-destination", str(tmp / "mlartifacts"), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        import requests
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        sclient = MlflowClient(url)
+        sexp = sclient.create_experiment("bench")
+        sruns = []
+        for i in range(12):
+            rid = sclient.create_run(sexp).info.run_id
+            sclient.log_artifact(rid, str(confusion_png(tmp / "confusion_matrix.png", i,
+                                                        size=(640, 480))))
+            sruns.append(rid)
+        sstore = open_store(url)
+        sstore.runs()
+        runs[:] = sruns
+        t = time.perf_counter()
+        side_by_side(sstore)
+        report(f"side_by_side_12_png_server_first{q}", time.perf_counter() - t)
+        report(f"side_by_side_12_png_server_again{q}", best(lambda: side_by_side(sstore)))
+
+        def mlflow_client():
+            dst = Path(tempfile.mkdtemp(dir=tmp))
+            for r in sruns:
+                names = [f.path for f in sclient.list_artifacts(r)]
+                sclient.download_artifacts(r, names[0], str(dst))
+
+        report(f"side_by_side_12_png_server_mlflow_client_list_download{q}",
+               best(mlflow_client))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
