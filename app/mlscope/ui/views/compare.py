@@ -41,12 +41,24 @@ MISSING_FG = QColor("#8a8a8a")
 ROW_MARK = {cmp.DIFFERS: "●", cmp.MISSING: "◐", cmp.NUMBERS: "≈", cmp.SPACES: "␣", cmp.SAME: ""}
 
 
+_VALUE_ROLES = {Qt.DisplayRole, Qt.ForegroundRole, Qt.BackgroundRole, Qt.ToolTipRole, Qt.UserRole}
+_BRUSHES: dict = {}
+
+
+def _brushes() -> None:
+    """Brushes made once (a QColor parsed per cell and paint shows in a profile)."""
+    if not _BRUSHES:
+        _BRUSHES.update({k: QBrush(QColor(v)) for k, v in CELL_BACKGROUND.items()})
+        _BRUSHES.update({1: QBrush(BETTER), -1: QBrush(WORSE), "missing": QBrush(MISSING_FG)})
+
+
 class CompareModel(QAbstractTableModel):
     """Rows of a comparison with a header row per section; column 0 is the key. In
     ``transposed`` mode runs are the rows and keys the columns (for many runs)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        _brushes()
         self.comp: cmp.Comparison | None = None
         self.items: list[tuple[str, object]] = []  # ("section", name) or ("row", index)
         self.transposed = False
@@ -56,6 +68,7 @@ class CompareModel(QAbstractTableModel):
         self.beginResetModel()
         self.comp, self.transposed = comp, transposed
         self.items = []
+        self.forget()
         if comp is not None:
             if transposed:
                 self.items = [("row", int(i)) for i in rows]
@@ -70,6 +83,12 @@ class CompareModel(QAbstractTableModel):
                     self.items.append(("section", s))
                     self.items.extend(("row", i) for i in shown.get(s, []))
         self.endResetModel()
+
+    def forget(self) -> None:
+        """Drop the cached texts (after a change of baseline or direction)."""
+        self._labels = self.comp.labels() if self.comp is not None else []
+        self._counts = self.comp.counts() if self.comp is not None else {}
+        self._texts: dict[tuple[int, int], str] = {}
 
     # -- shape -------------------------------------------------------------------------------
     def _runs(self) -> int:
@@ -108,7 +127,7 @@ class CompareModel(QAbstractTableModel):
 
     # -- headers -----------------------------------------------------------------------------
     def run_title(self, j: int) -> str:
-        label = self.comp.labels()[j]
+        label = self._labels[j]
         return f"★ {label}" if j == self.comp.baseline else label
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
@@ -168,7 +187,7 @@ class CompareModel(QAbstractTableModel):
 
     def _section_data(self, name, column, role):
         if role == Qt.DisplayRole and column == 0:
-            differ, same = self.comp.counts().get(name, (0, 0))
+            differ, same = self._counts.get(name, (0, 0))
             parts = [SECTION_TITLES[name]]
             if differ:
                 parts.append(f"{differ} differ")
@@ -205,21 +224,22 @@ class CompareModel(QAbstractTableModel):
         return None
 
     def _value_data(self, i, j, role):
+        if role not in _VALUE_ROLES:
+            return None
         comp = self.comp
         if role == Qt.DisplayRole:
-            text = comp.display(i, j)
-            delta = comp.delta_text(i, j)
-            return f"{text}   {delta}" if delta else text
+            got = self._texts.get((i, j))
+            if got is None:
+                text, delta = comp.display(i, j), comp.delta_text(i, j)
+                got = self._texts[(i, j)] = f"{text}   {delta}" if delta else text
+            return got
         if role == Qt.ForegroundRole:
             if comp.text[i, j] is None:
-                return QBrush(MISSING_FG)
+                return _BRUSHES["missing"]
             b = comp.better[i, j]
-            if b:
-                return QBrush(BETTER if b > 0 else WORSE)
-            return None
+            return _BRUSHES[int(b)] if b else None
         if role == Qt.BackgroundRole:
-            tint = CELL_BACKGROUND.get(int(comp.cells[i, j]))
-            return QBrush(QColor(tint)) if tint and j != comp.baseline else None
+            return _BRUSHES.get(int(comp.cells[i, j])) if j != comp.baseline else None
         if role == Qt.ToolTipRole:
             v = comp.text[i, j]
             shown = "missing" if v is None else ('"" (an empty string)' if v == "" else
@@ -370,6 +390,7 @@ class CompareView(QWidget):
         if self.comp is None:
             return
         self.comp.set_direction(key, direction)
+        self.model.forget()
         self.table.viewport().update()
         self.directionChanged.emit(key, direction)
 

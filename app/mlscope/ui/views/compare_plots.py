@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +32,7 @@ from mlscope.core import compare as cmp
 from .charts_plot import export_svg
 
 COLOR_BINS = 16
-MAX_DEFAULT_AXES = 24
+MAX_DEFAULT_AXES = 64  # every differing param, then metrics, up to this many
 MAX_CATEGORY_LABELS = 30
 DIM = QColor(190, 190, 190, 90)
 NO_VALUE = QColor(150, 150, 150, 200)
@@ -98,6 +98,46 @@ class _BrushBox(pg.ViewBox):
             super().mouseClickEvent(ev)
 
 
+class _AxesDecor(pg.GraphicsObject):
+    """The vertical axes and all their labels, painted in one go in device pixels."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[float] = []
+        self.labels: list[tuple] = []  # (x, y, text, h-anchor 0..1, bold)
+        self.setZValue(15)
+
+    def set(self, lines, labels) -> None:
+        self.prepareGeometryChange()
+        self.lines, self.labels = list(lines), list(labels)
+        self.update()
+
+    def boundingRect(self):  # noqa: N802 - Qt's name
+        return QRectF(-1.0, -0.2, max(len(self.lines), 1) + 1.0, 1.5)
+
+    def paint(self, p, *_):
+        tr = p.transform()
+        p.save()
+        p.resetTransform()
+        p.setPen(QPen(QColor("#555555"), 0))
+        for x in self.lines:
+            p.drawLine(tr.map(QPointF(x, 0.0)), tr.map(QPointF(x, 1.0)))
+        metrics = p.fontMetrics()
+        font = p.font()
+        for x, y, text, anchor, bold in self.labels:
+            font.setBold(bold)
+            p.setFont(font)
+            pt = tr.map(QPointF(x, y))
+            w = metrics.horizontalAdvance(text)
+            p.setPen(QColor(255, 255, 255, 0))
+            box = QRectF(pt.x() - anchor * w - 2, pt.y() - metrics.ascent() / 2 - 1, w + 4,
+                         metrics.height())
+            p.fillRect(box, QColor(255, 255, 255, 170))
+            p.setPen(QColor("#222222"))
+            p.drawText(QPointF(pt.x() - anchor * w, pt.y() + metrics.ascent() / 2 - 1), text)
+        p.restore()
+
+
 class ParallelCoordinates(QWidget):
     """One vertical axis per chosen param or metric, one line per run.
 
@@ -118,7 +158,6 @@ class ParallelCoordinates(QWidget):
         self.brushes: dict[tuple[str, str], tuple[float, float]] = {}  # normalised ranges
         self.mask = np.zeros(0, bool)
         self.highlight: set[str] = set()
-        self._decor: list = []
         self._brush_items: dict[int, QGraphicsRectItem] = {}
         self._build_ui()
 
@@ -143,13 +182,15 @@ class ParallelCoordinates(QWidget):
         self.item.hideAxis("left")
         self.item.hideAxis("bottom")
         self.item.hideButtons()
+        self.decor = _AxesDecor()
+        self.box.addItem(self.decor)
         self.dim_curve = pg.PlotCurveItem(pen=pg.mkPen(DIM, width=1))
         self.box.addItem(self.dim_curve)
         self.bin_curves = []
         cmap = pg.colormap.get("viridis")
         self.bin_colors = [cmap.map(k / (COLOR_BINS - 1), mode="qcolor") for k in range(COLOR_BINS)]
         for c in [*self.bin_colors, NO_VALUE]:
-            curve = pg.PlotCurveItem(pen=pg.mkPen(c, width=1.4))
+            curve = pg.PlotCurveItem(pen=pg.mkPen(c, width=1))  # hairlines: 10x faster
             self.box.addItem(curve)
             self.bin_curves.append(curve)
         self.highlight_curves: list = []
@@ -262,35 +303,26 @@ class ParallelCoordinates(QWidget):
         self._draw()
 
     def _draw(self) -> None:
-        for item in self._decor:
-            self.box.removeItem(item)
-        self._decor = []
         for item in self._brush_items.values():
             self.box.removeItem(item)
         self._brush_items = {}
         k = len(self.axes)
+        # One item draws every axis line and label: a TextItem each (200 for 50 axes) would
+        # cost most of a redraw.
+        lines, labels = [], []
         for a, axis in enumerate(self.axes):
-            line = pg.InfiniteLine(pos=a, angle=90, pen=pg.mkPen("#555", width=1))
-            title = pg.TextItem(axis.label, color="#222", anchor=(0.5, 1.0))
-            title.setPos(a, 1.06)
-            items = [line, title]
+            lines.append(a)
+            labels.append((a, 1.06, axis.label[:28], 0.5, True))
+            lo, hi = axis.span()
             if axis.categorical:
                 cats = axis.categories
                 step = max(1, len(cats) // MAX_CATEGORY_LABELS)
-                lo, hi = axis.span()
                 for c in range(0, len(cats), step):
-                    t = pg.TextItem(cats[c][:24], color="#333", anchor=(0, 0.5))
-                    t.setPos(a + 0.02, (c - lo) / (hi - lo))
-                    items.append(t)
+                    labels.append((a + 0.03, (c - lo) / (hi - lo), cats[c][:24], 0.0, False))
             else:
-                lo, hi = axis.span()
                 for y, v in ((0.0, lo), (1.0, hi), (0.5, (lo + hi) / 2)):
-                    t = pg.TextItem(cmp.format_number(v), color="#333", anchor=(0, 0.5))
-                    t.setPos(a + 0.02, y)
-                    items.append(t)
-            for it in items:
-                self.box.addItem(it)
-            self._decor.extend(items)
+                    labels.append((a + 0.03, y, cmp.format_number(v), 0.0, False))
+        self.decor.set(lines, labels)
         self.box.setRange(xRange=(-0.3, max(k - 0.7, 0.3)), yRange=(-0.08, 1.12), padding=0)
         for a, axis in enumerate(self.axes):
             rng = self.brushes.get((axis.section, axis.key))
@@ -369,25 +401,24 @@ class ParallelCoordinates(QWidget):
         self._update_status(n)
 
     def _draw_highlight(self) -> None:
-        """Lines in run colours: the runs selected in the table (or all of them, thin,
-        when the lines are not coloured by a metric)."""
+        """The runs selected in the table, thick in their run colours; when the lines are
+        not coloured by a metric, every line in its run colour (one curve per colour)."""
         for c in self.highlight_curves:
             self.box.removeItem(c)
         self.highlight_curves = []
         comp = self.comp
         if comp is None or not self.axes:
             return
+        groups: dict[tuple[str, bool], list[int]] = {}
         by_metric = self.color_by.currentIndex() > 0
         for j, col in enumerate(comp.columns):
             lit = col.run_id in self.highlight
-            if not lit and (by_metric or not self.mask[j]):
-                continue
-            if len(self.highlight_curves) > 2000:
-                break
-            x, y, con = self._lines(np.array([j]))
-            width = 3.0 if lit else 1.4
-            curve = pg.PlotCurveItem(x, y, connect=con, pen=pg.mkPen(self.color(col.run_id),
-                                                                     width=width))
+            if lit or (not by_metric and self.mask[j]):
+                groups.setdefault((self.color(col.run_id), lit), []).append(j)
+        for (color, lit), runs in groups.items():
+            x, y, con = self._lines(np.array(runs))
+            curve = pg.PlotCurveItem(x, y, connect=con, pen=pg.mkPen(color, width=3.0 if lit
+                                                                     else 1))
             curve.setZValue(10 if lit else 5)
             self.box.addItem(curve)
             self.highlight_curves.append(curve)
