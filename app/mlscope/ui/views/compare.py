@@ -48,7 +48,7 @@ _BRUSHES: dict = {}
 def _brushes() -> None:
     """Brushes made once (a QColor parsed per cell and paint shows in a profile)."""
     if not _BRUSHES:
-        _BRUSHES.update({k: QBrush(QColor(v)) for k, v in CELL_BACKGROUND.items()})
+        _BRUSHES.update({("cell", k): QBrush(QColor(v)) for k, v in CELL_BACKGROUND.items()})
         _BRUSHES.update({1: QBrush(BETTER), -1: QBrush(WORSE), "missing": QBrush(MISSING_FG)})
 
 
@@ -239,7 +239,7 @@ class CompareModel(QAbstractTableModel):
             b = comp.better[i, j]
             return _BRUSHES[int(b)] if b else None
         if role == Qt.BackgroundRole:
-            return _BRUSHES.get(int(comp.cells[i, j])) if j != comp.baseline else None
+            return _BRUSHES.get(("cell", int(comp.cells[i, j]))) if j != comp.baseline else None
         if role == Qt.ToolTipRole:
             v = comp.text[i, j]
             shown = "missing" if v is None else ('"" (an empty string)' if v == "" else
@@ -411,7 +411,7 @@ class CompareView(QWidget):
         self.table.resizeColumnToContents(0)
         hdr = self.table.horizontalHeader()
         for c in range(1, min(self.model.columnCount(), 60)):
-            hdr.resizeSection(c, min(max(hdr.sectionSizeHint(c), 110), 260))
+            hdr.resizeSection(c, min(max(hdr.sectionSizeHint(c), 170), 300))
         self._update_summary()
 
     def _update_summary(self) -> None:

@@ -32,6 +32,7 @@ from mlscope.core import compare as cmp
 from .charts_plot import export_svg
 
 COLOR_BINS = 16
+FEW_RUNS = 100
 MAX_DEFAULT_AXES = 64  # every differing param, then metrics, up to this many
 MAX_CATEGORY_LABELS = 30
 DIM = QColor(190, 190, 190, 90)
@@ -323,11 +324,15 @@ class ParallelCoordinates(QWidget):
                 for y, v in ((0.0, lo), (1.0, hi), (0.5, (lo + hi) / 2)):
                     labels.append((a + 0.03, y, cmp.format_number(v), 0.0, False))
         self.decor.set(lines, labels)
-        self.box.setRange(xRange=(-0.3, max(k - 0.7, 0.3)), yRange=(-0.08, 1.12), padding=0)
+        self.box.setRange(xRange=(-0.45, max(k - 0.55, 0.55)), yRange=(-0.08, 1.12), padding=0)
         for a, axis in enumerate(self.axes):
             rng = self.brushes.get((axis.section, axis.key))
             if rng is not None:
                 self._show_brush(a, *rng)
+        n = len(self.comp.columns) if self.comp is not None else 0
+        width = 2 if n <= FEW_RUNS else 1  # few lines read better thick; many draw faster thin
+        for c, colour in zip(self.bin_curves, [*self.bin_colors, NO_VALUE], strict=True):
+            c.setPen(pg.mkPen(colour, width=width))
         self._colour_values()
         self._apply()
 
