@@ -210,6 +210,7 @@ def _write_store(root: Path) -> None:
         curves(rid, start, {"train-rmse": train, "validation-rmse": valid})
         if status == "FINISHED":
             children[rid] = min(valid)
+            _log_plot(client, rid, min(valid), random.Random(j), root)  # the same file in each trial
         else:
             client.set_tag(rid, "mlflow.note.content",
                            "Worker ran out of memory at round 87 (max_depth too large).")
@@ -340,6 +341,15 @@ def _log_artifacts(client, run_id: str, rmse: float, rnd: random.Random, root: P
         (model / "requirements.txt").write_text("mlflow==3.1.0\nscikit-learn==1.5.2\n")
         (model / "model.pkl").write_bytes(b"\x80\x04\x95demo model placeholder\x94.")
         client.log_artifacts(run_id, str(d))
+
+
+def _log_plot(client, run_id: str, rmse: float, rnd: random.Random, root: Path) -> None:
+    """predicted_vs_actual.png of one trial: the artifact the side-by-side view compares."""
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        actual = [rnd.uniform(2, 60) for _ in range(120)]
+        _plot(Path(tmp) / "predicted_vs_actual.png", actual,
+              [a + rnd.gauss(0, rmse) for a in actual])
+        client.log_artifact(run_id, str(Path(tmp) / "predicted_vs_actual.png"))
 
 
 def _plot(path: Path, actual, pred) -> None:
