@@ -56,7 +56,7 @@ def tarball(dist: Path, icons: dict[str, Path], name: str) -> Path:
 
     target = dist / f"{name}.tar.gz"
     files = associations.files()
-    with tarfile.open(target, "w:gz") as tar:
+    with tarfile.open(target, "w:gz", compresslevel=6) as tar:
         tar.add(dist / "mlscope", arcname=name)
 
         def add_bytes(arc: str, data: bytes) -> None:

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -169,3 +170,164 @@ def test_install_desktop_makes_mlflow_db_open_in_mlscope(tmp_path, xdg_home, bui
     assert not entry.exists() and not png.exists()
     assert xdg(env, "filetype", str(mlflow_db)) == "application/vnd.sqlite3"
     assert "mlscope" not in (Path(env["XDG_CONFIG_HOME"]) / "mimeapps.list").read_text()
+
+
+# -- the bundle -------------------------------------------------------------------------------
+def _mlflow_store(root: Path) -> Path:
+    """Three finished runs (loss 0.9, 0.5, 0.3) written by MLflow's client."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=root.as_uri())
+    exp = client.create_experiment("bundle-check")
+    for name, loss in (("slow-run", 0.9), ("mid-run", 0.5), ("fast-run", 0.3)):
+        run = client.create_run(exp, run_name=name)
+        client.log_param(run.info.run_id, "lr", str(loss / 10))
+        for step in range(5):
+            client.log_metric(run.info.run_id, "loss", loss + 0.1 * (4 - step), step=step)
+        client.set_terminated(run.info.run_id)
+    return root
+
+
+def green_rows(png: Path) -> int:
+    """Rows of the runs table with a FINISHED status (its green disc and word), counted as
+    separate bands of green in the left 60% of the window (the detail pane is on the right)."""
+    from PySide6.QtGui import QColor, QImage
+
+    img = QImage(str(png))
+    rows, inside = 0, False
+    for y in range(img.height() - 40):  # above the status bar
+        hit = False
+        for x in range(0, int(img.width() * 0.6), 2):
+            c = QColor(img.pixel(x, y))
+            if c.green() > 130 and c.red() < 60 and c.blue() < 110:
+                hit = True
+                break
+        rows += hit and not inside
+        inside = hit
+    return rows
+
+
+def pixel_difference(a: Path, b: Path) -> float:
+    from PySide6.QtGui import QImage
+
+    ia, ib = QImage(str(a)), QImage(str(b))
+    assert ia.size() == ib.size()
+    diff = sum(ia.pixel(x, y) != ib.pixel(x, y)
+               for y in range(0, ia.height(), 2) for x in range(0, ia.width(), 2))
+    return diff / ((ia.height() // 2) * (ia.width() // 2))
+
+
+def _bundle_env(tmp: Path) -> dict:
+    """Nothing of the build's Python: an empty PATH, no PYTHON* or VIRTUAL_ENV, own HOME."""
+    empty = tmp / "emptybin"
+    empty.mkdir(exist_ok=True)
+    env = {"PATH": str(empty), "HOME": str(tmp / "home"), "LANG": "C.UTF-8",
+           "QT_QPA_PLATFORM": "offscreen"}
+    for name in ("CONFIG", "CACHE", "DATA"):
+        env[f"MLSCOPE_{name}_DIR"] = str(tmp / name.lower())
+    return env
+
+
+def _run_watching_maps(cmd, env, forbidden: str, timeout=240) -> tuple[int, str, set[str]]:
+    """Run ``cmd``; collect the files it maps from ``forbidden`` (e.g. the build's venv)."""
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen: set[str] = set()
+    maps = Path(f"/proc/{p.pid}/maps")
+    end = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < end:
+        try:
+            seen |= {line.split()[-1] for line in maps.read_text().splitlines()
+                     if forbidden in line}
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if p.poll() is None:
+        p.kill()
+    out = p.communicate()[0].decode(errors="replace")
+    return p.returncode, out, seen
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """dist/mlscope built by packaging/build.py (or $MLSCOPE_BUNDLE, an existing build)."""
+    prebuilt = os.environ.get("MLSCOPE_BUNDLE")
+    if prebuilt:
+        return Path(prebuilt), None, {}
+    pytest.importorskip("PyInstaller", reason="pip install -e '.[packaging]' (.ci/run does)")
+    out = tmp_path_factory.mktemp("bundle")
+    r = subprocess.run([sys.executable, str(PACKAGING / "build.py"), "--dist", str(out / "dist"),
+                        "--work", str(out / "work")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    figures = dict(re.findall(r"^(\w+): (.*)$", r.stdout, re.M))
+    print("\n".join(f"{k}: {v}" for k, v in figures.items()))
+    return out / "dist" / "mlscope" / "mlscope", Path(figures["tarball"]), figures
+
+
+@pytest.mark.slow
+def test_bundle_renders_a_store_with_no_python_beside_it(bundle, tmp_path):
+    program, tar_path, _ = bundle
+    if tar_path is not None:
+        import tarfile
+
+        names = tarfile.open(tar_path).getnames()
+        top = names[0].split("/")[0]
+        for member in ("mlscope", "share/applications/mlscope.desktop",
+                       "share/mime/packages/mlscope.xml",
+                       "share/icons/hicolor/48x48/apps/mlscope.png"):
+            assert f"{top}/{member}" in names
+    store = _mlflow_store(tmp_path / "store" / "mlruns")
+    venv = str(Path(sys.prefix).resolve())
+    args = [str(store), "--filter", "metrics.loss < 0.6", "--size", "1200x760"]
+
+    shot = tmp_path / "bundle.png"
+    t0 = time.monotonic()
+    rc, out, mapped = _run_watching_maps([str(program), *args, "--screenshot", str(shot)],
+                                         _bundle_env(tmp_path / "b"), venv)
+    took = time.monotonic() - t0
+    assert rc == 0 and shot.is_file(), out
+    assert not mapped, f"the bundle loaded files of the build's Python: {sorted(mapped)[:5]}"
+    print(f"bundle_screenshot_time: {took:.1f} s")
+    # MLflow's parser ran inside the bundle: two of the three runs are in the table.
+    assert green_rows(shot) == 2
+
+    ref = tmp_path / "python.png"
+    env = dict(os.environ, **{k: v for k, v in _bundle_env(tmp_path / "p").items()
+                              if k.startswith("MLSCOPE_")}, PYTHONPATH=str(ROOT / "app"))
+    r = subprocess.run([sys.executable, "-m", "mlscope", *args, "--screenshot", str(ref)],
+                       env=env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and green_rows(ref) == 2
+    # The same window as mlscope run from source (what differs: timings in the status bar).
+    assert pixel_difference(shot, ref) < 0.02
+
+
+@pytest.mark.slow
+def test_bundle_reads_big_folders_and_databases(bundle, tmp_path, big_mlruns_copy, built):
+    """3,000 runs go through the reader's worker processes (multiprocessing in a frozen
+    program); an mlflow.db through SQLAlchemy (and ADBC) inside the bundle."""
+    program = bundle[0]
+    db = tmp_path / "sql" / "mlflow.db"
+    db.parent.mkdir()
+    shutil.copy(built["sqlite"], db)
+    for target, want in ((big_mlruns_copy, 3000), (db, None)):
+        env = _bundle_env(tmp_path / f"e{want}")
+        r = subprocess.run([str(program), str(target), "--bench"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        loaded = re.findall(r"^mlscope-event loaded (\d+) ", r.stdout, re.M)
+        assert r.returncode == 0 and loaded, r.stdout[-2000:] + r.stderr[-2000:]
+        if want:
+            assert int(loaded[0]) == want
+        else:
+            assert int(loaded[0]) > 0
+        assert "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.fixture
+def big_mlruns_copy(tmp_path_factory):
+    """3,000 runs in MLflow's folder format (the benchmark generator's)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from make_stores import build_mlruns
+
+    root = tmp_path_factory.mktemp("bigb") / "mlruns"
+    build_mlruns(root, n_runs=3000, n_metrics=2, n_steps=3, n_params=4, n_tags=2,
+                 n_experiments=1, seed=1)
+    return root

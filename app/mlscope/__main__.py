@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     from mlscope.ui.scripting import Finisher
 
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or desktop.Application(sys.argv[:1])
     app.setApplicationName("mlscope")
     app.setOrganizationName("mlscope")
     app.setDesktopFileName("mlscope")
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         instance = desktop.Instance(parent=app)
         instance.listen()
         instance.requested.connect(lambda request: desktop.present(window, request))
-    _file_open = desktop.watch_file_open(app, window)  # macOS: Finder and the Dock
+    desktop.open_files_in(app, window)  # macOS: Finder and the Dock
     _install_excepthook(window)
     if args.screenshot:
         try:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication
 
 from mlscope.core.paths import config_dir
 
@@ -169,28 +170,27 @@ def present(window, request: dict) -> None:
     window.activateWindow()
 
 
-class FileOpenFilter(QObject):
-    """macOS sends documents dropped on the Dock icon or double-clicked in Finder as
-    QFileOpenEvent to the application (also at launch, instead of argv)."""
+class Application(QApplication):
+    """mlscope's QApplication: macOS sends a document double-clicked in Finder or dropped on
+    the Dock (also the one that launched the app, instead of argv) as a QFileOpenEvent to
+    the application object; it comes out as ``fileOpened``. (Overriding ``event`` here costs
+    nothing elsewhere, unlike a filter on the application, which sees every event.)"""
 
-    def __init__(self, window, parent=None):
-        super().__init__(parent)
-        self.window = window
+    fileOpened = Signal(str)
 
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.FileOpen:
-            target = event.file() or event.url().toString()
+    def event(self, e) -> bool:
+        if e.type() == QEvent.Type.FileOpen:
+            target = e.file() or e.url().toString()
             if target:
-                present(self.window, {"targets": [target]})
+                self.fileOpened.emit(target)
                 return True
-        return False
+        return super().event(e)
 
 
-def watch_file_open(app, window):
-    """Route the application's QFileOpenEvent to ``window``; returns the filter (keep it)."""
-    f = FileOpenFilter(window, app)
-    app.installEventFilter(f)
-    return f
+def open_files_in(app, window) -> None:
+    """Open what the OS sends (``Application.fileOpened``) in ``window``, each in a tab."""
+    if isinstance(app, Application):
+        app.fileOpened.connect(lambda target: present(window, {"targets": [target]}))
 
 
 # -- Linux desktop integration -----------------------------------------------------------------

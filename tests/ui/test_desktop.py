@@ -186,25 +186,46 @@ def test_malformed_requests_are_refused(qtbot, tmp_path):
     assert got == [{"targets": ["/x"], "experiment": "e", "demo": False}]
 
 
-def test_file_open_event_opens_the_store_in_a_tab(qtbot, qapp, window, stores):
+FILE_OPEN_SCRIPT = r"""
+import json, sys
+from PySide6.QtCore import QCoreApplication, QTimer, QUrl
+from PySide6.QtGui import QFileOpenEvent
+from mlscope import desktop
+from mlscope.ui.main_window import MainWindow
+
+a, b = sys.argv[1:3]
+app = desktop.Application([])
+window = MainWindow()
+window.show()
+desktop.open_files_in(app, window)
+# What macOS does: the events go to the application object, through the event loop.
+QCoreApplication.postEvent(app, QFileOpenEvent(a))
+QCoreApplication.postEvent(app, QFileOpenEvent(QUrl.fromLocalFile(b)))
+
+def check():
+    pages = window.pages()
+    if len(pages) == 2 and all(p.loaded_once and not p.is_loading() for p in pages):
+        print("TABS", json.dumps([p.target for p in pages]), pages[1].runs.model.rowCount())
+        app.quit()
+    else:
+        QTimer.singleShot(100, check)
+
+QTimer.singleShot(100, check)
+QTimer.singleShot(90_000, app.quit)
+app.exec()
+"""
+
+
+def test_file_open_event_opens_the_store_in_a_tab(app_env, stores):
     """What macOS sends when a store is double-clicked in Finder or dropped on the Dock."""
-    from PySide6.QtCore import QCoreApplication, QUrl
-    from PySide6.QtGui import QFileOpenEvent
-
-    from conftest import wait_loaded
-    from mlscope import desktop
-
     a, b = stores
-    f = desktop.watch_file_open(qapp, window)
-    try:
-        QCoreApplication.sendEvent(qapp, QFileOpenEvent(str(a)))
-        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl.fromLocalFile(str(b))))
-        qtbot.waitUntil(lambda: len(window.pages()) == 2)
-        assert [p.target for p in window.pages()] == [str(a), str(b)]
-        page = wait_loaded(qtbot, window.pages()[1])
-        assert page.runs.model.rowCount() == 3
-    finally:
-        qapp.removeEventFilter(f)
+    r = subprocess.run([sys.executable, "-c", FILE_OPEN_SCRIPT, str(a), str(b)], env=app_env,
+                       capture_output=True, text=True, timeout=120)
+    line = next((x for x in r.stdout.splitlines() if x.startswith("TABS ")), None)
+    assert line, r.stdout + r.stderr
+    targets, rows = line[len("TABS "):].rsplit(" ", 1)
+    assert json.loads(targets) == [str(a), str(b)]
+    assert int(rows) == 3
 
 
 def test_targets_are_sent_as_absolute_paths(tmp_path):
