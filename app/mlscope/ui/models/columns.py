@@ -52,6 +52,29 @@ def default_visible(key: str, multi_experiment: bool = False, view: str = "activ
     return not key.startswith(SYSTEM_TAG_PREFIX)
 
 
+def is_attribute(key: str) -> bool:
+    """An attribute column other than the run's name: the ones a user can collapse."""
+    return key in ATTRIBUTES and key != "run_name"
+
+
+def default_order(available: list[str]) -> list[str]:
+    """The name, then what users compare runs by (metrics, then params), then the attribute
+    columns, then tags: the metrics are in view without scrolling past six attributes."""
+
+    def rank(key: str) -> int:
+        if key == "run_name":
+            return 0
+        if key.startswith("metrics."):
+            return 1
+        if key.startswith("params."):
+            return 2
+        if key in ATTRIBUTES:
+            return 3
+        return 4
+
+    return sorted(available, key=rank)  # stable: each group keeps its own order
+
+
 def apply_layout(available: list[str], layout: dict | None, *, multi_experiment: bool = False,
                  view: str = "active") -> list[str]:
     """Visible columns in order. ``layout``: {"order": [...visible...], "hidden": [...]}.
@@ -61,7 +84,7 @@ def apply_layout(available: list[str], layout: dict | None, *, multi_experiment:
     """
     avail = set(available)
     if not layout:
-        return [k for k in available if default_visible(k, multi_experiment, view)]
+        return [k for k in default_order(available) if default_visible(k, multi_experiment, view)]
     order = [k for k in layout.get("order", []) if k in avail]
     hidden = set(layout.get("hidden", []))
     known = set(order) | hidden

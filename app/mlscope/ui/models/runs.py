@@ -36,9 +36,11 @@ RUN_ID_ROLE = Qt.UserRole + 2
 KEY_ROLE = Qt.UserRole + 3  # on the header: the column's key
 DEPTH_ROLE = Qt.UserRole + 4  # 0 for top-level runs
 BRANCH_ROLE = Qt.UserRole + 5  # 0: no children, 1: collapsed parent, 2: expanded parent
+COUNT_ROLE = Qt.UserRole + 6  # on a parent's name: how many child runs it has
 _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable
 PARENT_TAG = "tags.mlflow.parentRunId"
 NUMERIC_KINDS = ("float", "time", "duration")
+STALE_COLOR = "#a3acb9"
 
 
 class _Column:
@@ -100,6 +102,7 @@ class RunsModel(QAbstractTableModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._now_ms = time.time() * 1000
+        self._stale = False  # rows of the last valid filter while the new one does not parse
 
     # -- feeding ---------------------------------------------------------------------------
     def set_frame(self, frame: pd.DataFrame, experiment_names: dict[str, str] | None = None) -> None:
@@ -430,6 +433,20 @@ class RunsModel(QAbstractTableModel):
         d = int(self._display_row[row]) if row >= 0 else -1
         return int(self._depth[d]) if d >= 0 else -1
 
+    # -- stale rows ---------------------------------------------------------------------------
+    def set_stale(self, stale: bool) -> None:
+        """Dim every row: they answer the last valid filter, not the text in the box."""
+        if stale == self._stale:
+            return
+        self._stale = stale
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self.rowCount() - 1, self.columnCount() - 1),
+                                  [Qt.ForegroundRole, Qt.DecorationRole])
+
+    def is_stale(self) -> bool:
+        return self._stale
+
     # -- lookups ---------------------------------------------------------------------------
     def total_runs(self) -> int:
         return len(self.frame)
@@ -520,6 +537,8 @@ class RunsModel(QAbstractTableModel):
             return self._run_ids[row]
         if role == DEPTH_ROLE:
             return int(self._depth[index.row()])
+        if role == COUNT_ROLE:
+            return len(self._children[row]) if key == "run_name" and row in self._children else 0
         if role == BRANCH_ROLE:
             if row not in self._children:
                 return 0
@@ -532,6 +551,8 @@ class RunsModel(QAbstractTableModel):
             color = self.colors.peek(self._run_ids[row]) if self.colors else None  # as in the charts
             return theme.swatch(color) if color else None
         if role == Qt.ForegroundRole:
+            if self._stale:
+                return QColor(STALE_COLOR)
             if key == "status":
                 return QColor(theme.STATUS_COLORS.get(v, "#475569"))
             if kind in ("commit", "id") or (v is None or (kind != "text" and v != v)):

@@ -7,12 +7,15 @@ model on the frame already loaded.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPointF, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
     QFontMetrics,
     QGuiApplication,
+    QIcon,
     QKeySequence,
     QPainter,
     QPalette,
@@ -40,6 +43,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from ..models import BRANCH_ROLE, DEPTH_ROLE, RunsModel
 from ..models import columns as C
+from ..models.runs import COUNT_ROLE
 from .filter_edit import FilterEdit
 
 WIDTHS = {"status": 104, "run_name": 230, "start_time": 140, "duration": 80, "user_id": 90,
@@ -48,39 +52,89 @@ WIDTHS = {"status": 104, "run_name": 230, "start_time": 140, "duration": 80, "us
 FILTER_HINT = 'Filter runs: metrics.rmse < 6 and params.model = "Ridge"  (Enter to apply)'
 
 
+_FILTER_KEY = re.compile(
+    r"(?<![\w.`])(metrics|params|tags)\.(?:`([^`]+)`|\"([^\"]+)\"|([A-Za-z0-9_][\w.\-/]*))")
+
+
+def filter_columns(text: str) -> list[str]:
+    """Table columns an MLflow filter names, in order: ``metrics.rmse < 6 and params.`a-b` = 1``
+    gives ``["metrics.rmse", "params.a-b"]``."""
+    out = []
+    for m in _FILTER_KEY.finditer(text or ""):
+        key = f"{m.group(1)}.{m.group(2) or m.group(3) or m.group(4)}"
+        if key not in out:
+            out.append(key)
+    return out
+
+
 INDENT = 18  # pixels per tree level
 BRANCH_W = 16  # the expand arrow's box
 
 
+SWATCH_W = 10  # the run's colour dot
+GAP = 5
+
+
 class RunNameDelegate(QStyledItemDelegate):
-    """The run-name column of a flattened tree: indentation by depth and an expand arrow."""
+    """The run-name column of a flattened tree: indentation by depth, an expand arrow, the
+    run's colour dot and then the name, each in its own box so nothing covers the text; a
+    parent's child count stays visible however long its name (the name is elided first)."""
 
     def _branch_rect(self, option, depth: int) -> QRect:
         r = option.rect
         return QRect(r.left() + 2 + depth * INDENT, r.top(), BRANCH_W, r.height())
 
+    def layout(self, option, index) -> tuple[QRect | None, QRect]:
+        """(swatch rect or None, text rect) of a cell: what paint() uses, and tests check."""
+        r = option.rect
+        tree = index.model().has_children_rows()
+        x = r.left() + ((index.data(DEPTH_ROLE) or 0) * INDENT + BRANCH_W + 4 if tree else 4)
+        swatch = None
+        if index.data(Qt.DecorationRole) is not None:
+            swatch = QRect(x, r.top() + (r.height() - SWATCH_W) // 2, SWATCH_W, SWATCH_W)
+            x += SWATCH_W + GAP
+        return swatch, QRect(x, r.top(), max(0, r.right() - 2 - x), r.height())
+
+    @staticmethod
+    def texts(text: str, count: int, fm: QFontMetrics, width: int) -> tuple[str, str]:
+        """(name elided to leave room for the count, the count): the count is never cut."""
+        suffix = f"  ({count})"
+        name = text[: -len(suffix)] if count and text.endswith(suffix) else text
+        count_text = f"({count})" if count else ""
+        room = width - (fm.horizontalAdvance(count_text) + GAP if count else 0)
+        return fm.elidedText(name, Qt.ElideRight, max(0, room)), count_text
+
     def paint(self, painter, option, index) -> None:
         depth = index.data(DEPTH_ROLE) or 0
         branch = index.data(BRANCH_ROLE) or 0
-        tree = index.model().has_children_rows()
-        shift = (depth * INDENT + BRANCH_W + 4) if tree else 0
+        count = index.data(COUNT_ROLE) or 0
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         style = opt.widget.style() if opt.widget else QApplication.style()
-        # Background and selection across the full cell, then the text shifted right.
+        # Background and selection across the full cell; the dot and the text after it.
         text = opt.text
+        icon = index.data(Qt.DecorationRole)
         opt.text = ""
+        opt.icon = QIcon()
+        opt.features &= ~QStyleOptionViewItem.HasDecoration
         style.drawControl(QStyle.CE_ItemViewItem, opt, painter, opt.widget)
-        opt.text = text
-        opt.rect = option.rect.adjusted(shift, 0, 0, 0)
-        opt.backgroundBrush = Qt.NoBrush
-        opt.state &= ~QStyle.State_HasFocus
+        swatch, rect = self.layout(option, index)
         painter.save()
         painter.setClipRect(option.rect)
+        if swatch is not None and isinstance(icon, QIcon) and not icon.isNull():
+            icon.paint(painter, swatch)
+        fm = QFontMetrics(opt.font)
+        name, count_text = self.texts(text, count, fm, rect.width())
+        count_w = fm.horizontalAdvance(count_text) + GAP if count else 0
+        color = index.data(Qt.ForegroundRole) or opt.palette.color(QPalette.Text)
         painter.setFont(opt.font)
-        painter.setPen(index.data(Qt.ForegroundRole) or opt.palette.color(QPalette.Text))
-        elided = QFontMetrics(opt.font).elidedText(text, Qt.ElideRight, opt.rect.width() - 6)
-        painter.drawText(opt.rect.adjusted(4, 0, -2, 0), int(Qt.AlignVCenter | Qt.AlignLeft), elided)
+        painter.setPen(color)
+        painter.drawText(rect, int(Qt.AlignVCenter | Qt.AlignLeft), name)
+        if count:
+            x = rect.left() + fm.horizontalAdvance(name) + GAP
+            painter.setPen(QColor("#64748b"))
+            painter.drawText(QRect(x, rect.top(), count_w, rect.height()),
+                             int(Qt.AlignVCenter | Qt.AlignLeft), count_text)
         if branch:
             b = self._branch_rect(option, depth)
             c = b.center()
@@ -102,9 +156,19 @@ class RunNameDelegate(QStyledItemDelegate):
         return self._branch_rect(option, index.data(DEPTH_ROLE) or 0).adjusted(-3, 0, 3, 0).contains(pos)
 
 
+# The sort arrow in its own box at the right of the section, clear of the title.
+HEADER_CSS = """
+QHeaderView::section { padding-right: 16px; }
+QHeaderView::up-arrow, QHeaderView::down-arrow {
+    subcontrol-origin: padding; subcontrol-position: center right; right: 3px;
+    width: 10px; height: 10px; }
+"""
+
+
 class RunsTable(QTableView):
     """The table: fixed row height (no per-row layout work at 100k rows), multi-select, sort
-    by header, and the keys of a tree: Right opens a parent, Left closes it or goes up."""
+    by header, and the keys of a tree: Right opens a parent, Left closes it or goes up.
+    Run Name, when it is the first column, is pinned: it stays while scrolling sideways."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -131,16 +195,121 @@ class RunsTable(QTableView):
         h.setHighlightSections(False)
         h.setContextMenuPolicy(Qt.CustomContextMenu)
         h.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        h.setStyleSheet(HEADER_CSS)
         self.name_delegate = RunNameDelegate(self)
+        self.frozen = FrozenColumn(self)
+        self.frozen.hide()
+        fh = self.frozen.horizontalHeader()
+        fh.sectionClicked.connect(self._frozen_header_clicked)
+        fh.sectionResized.connect(lambda i, _o, new: i == 0 and h.resizeSection(0, new))
+        h.sectionResized.connect(self._section_resized)
+        h.sortIndicatorChanged.connect(lambda *_: self._sync_sort_indicator())
+        self.frozen.customContextMenuRequested.connect(
+            lambda pos: self.customContextMenuRequested.emit(
+                self.viewport().mapFromGlobal(self.frozen.viewport().mapToGlobal(pos))))
+        self.frozen.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
+        self.verticalScrollBar().valueChanged.connect(self.frozen.verticalScrollBar().setValue)
 
     def header(self) -> QHeaderView:
         return self.horizontalHeader()
+
+    # -- the pinned column -------------------------------------------------------------------
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        self.frozen.setModel(model)
+        self.frozen.setSelectionModel(self.selectionModel())
+        for sig in (model.modelReset, model.layoutChanged, model.columnsInserted,
+                    model.columnsRemoved):
+            sig.connect(self.sync_frozen)
+        self.sync_frozen()
+
+    def pinned(self) -> bool:
+        """Run Name is the first column (and not the only one): it is pinned."""
+        m = self.model()
+        return (m is not None and m.columnCount() > 1 and m.column_key(0) == "run_name"
+                and not self.isColumnHidden(0))
+
+    def sync_frozen(self, *_) -> None:
+        on = self.pinned()
+        self.frozen.setVisible(on)
+        if not on:
+            return
+        m = self.model()
+        for c in range(m.columnCount()):
+            self.frozen.setColumnHidden(c, c != 0)
+        self.frozen.setItemDelegateForColumn(0, self.name_delegate)
+        self.frozen.setColumnWidth(0, self.columnWidth(0))
+        self._sync_sort_indicator()
+        self._place_frozen()
+        self.frozen.verticalScrollBar().setValue(self.verticalScrollBar().value())
+
+    def _sync_sort_indicator(self) -> None:
+        h, fh = self.horizontalHeader(), self.frozen.horizontalHeader()
+        fh.setSortIndicator(0 if h.sortIndicatorSection() == 0 else -1, h.sortIndicatorOrder())
+
+    def _frozen_header_clicked(self, _section: int) -> None:
+        """A click on the pinned header sorts as a click on the table's would."""
+        h = self.horizontalHeader()
+        ascending = h.sortIndicatorSection() != 0 or h.sortIndicatorOrder() == Qt.DescendingOrder
+        h.setSortIndicator(0, Qt.AscendingOrder if ascending else Qt.DescendingOrder)
+
+    def _section_resized(self, logical: int, _old: int, new: int) -> None:
+        if logical == 0 and self.frozen.isVisible():
+            self.frozen.setColumnWidth(0, new)
+            self._place_frozen()
+
+    def _place_frozen(self) -> None:
+        fw = self.frameWidth()
+        self.frozen.setGeometry(fw, fw, self.columnWidth(0),
+                                self.viewport().height() + self.horizontalHeader().height())
+        self.frozen.horizontalHeader().setFixedHeight(self.horizontalHeader().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "frozen", None) is not None and self.frozen.isVisible():
+            self._place_frozen()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        if getattr(self, "frozen", None) is not None and self.frozen.isVisible():
+            self._place_frozen()
+
+    def scrollTo(self, index, hint=QAbstractItemView.EnsureVisible) -> None:
+        """Scrolling to a run keeps the sideways position (its name is pinned); a column that
+        would end up under the pinned one is shown beside it."""
+        if not self.frozen.isVisible() or not index.isValid():
+            super().scrollTo(index, hint)
+            return
+        bar = self.horizontalScrollBar()
+        keep = bar.value()
+        super().scrollTo(index, hint)
+        if index.column() == 0:
+            bar.setValue(keep)
+            return
+        x = self.columnViewportPosition(index.column())
+        if x < self.columnWidth(0):
+            bar.setValue(bar.value() + x - self.columnWidth(0))
+
+    def reveal_column(self, column: int) -> None:
+        """Scroll sideways so that ``column`` is in view, beside the pinned name."""
+        if column < 0:
+            return
+        bar = self.horizontalScrollBar()
+        left = self.columnWidth(0) if self.frozen.isVisible() else 0
+        x = self.columnViewportPosition(column)
+        w = self.columnWidth(column)
+        width = self.viewport().width()
+        if x < left:
+            bar.setValue(bar.value() + x - left)
+        elif x + w > width:
+            bar.setValue(bar.value() + min(x + w - width, x - left))
 
     def set_name_column(self, column: int) -> None:
         for c in range(self.model().columnCount() if self.model() else 0):
             self.setItemDelegateForColumn(c, None)
         if column >= 0:
             self.setItemDelegateForColumn(column, self.name_delegate)
+        self.sync_frozen()
 
     def _name_column(self) -> int:
         m = self.model()
@@ -184,6 +353,61 @@ class RunsTable(QTableView):
         super().keyPressEvent(event)
 
 
+
+class FrozenColumn(QTableView):
+    """The pinned Run Name: a second view over the table's first column that stays put while
+    the table scrolls sideways (Qt's frozen column example). It shares the model and the
+    selection; clicks, the header and the context menu act on the table."""
+
+    def __init__(self, table: RunsTable):
+        super().__init__(table)
+        self.table = table
+        self.setObjectName("runsFrozen")
+        self.setFocusPolicy(Qt.NoFocus)
+        self.verticalHeader().hide()
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.setStyleSheet(theme.themed(
+            "QTableView#runsFrozen { border: none; border-right: 1px solid #d7dce3;"
+            " border-radius: 0; }") + HEADER_CSS)
+        v = self.verticalHeader()
+        v.setSectionResizeMode(QHeaderView.Fixed)
+        v.setDefaultSectionSize(table.verticalHeader().defaultSectionSize())
+        h = self.horizontalHeader()
+        h.setSectionsMovable(False)
+        h.setSortIndicatorShown(True)
+        h.setHighlightSections(False)
+        h.setMinimumSectionSize(40)
+        h.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        h.setContextMenuPolicy(Qt.CustomContextMenu)
+
+    def mousePressEvent(self, event) -> None:
+        self.table.setFocus(Qt.MouseFocusReason)
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid() and self.table.name_delegate.branch_hit(self, index, event.position().toPoint()):
+            self.model().toggle(self.model().run_id(index))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid() and (index.data(BRANCH_ROLE) or 0):
+            self.model().toggle(self.model().run_id(index))
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        QApplication.sendEvent(self.table.viewport(), event)
+
+
 class RunsPanel(QWidget):
     filterRequested = Signal(str)  # MLflow search syntax; "" clears
     currentRunChanged = Signal(object)  # run_id or None
@@ -199,6 +423,11 @@ class RunsPanel(QWidget):
         self.model = RunsModel(self)
         self._widths: dict[str, int] = {}
         self._applying = False
+        self.attributes_collapsed = False
+        self._reveal: str | None = None  # a column the filter or the sort named: show it
+        self._requested_filter = ""  # the text last sent to the store
+        self.applied_filter = ""  # the filter the rows answer
+        self._filter_error: str | None = None
 
         self.filter_edit = FilterEdit()
         self.filter_edit.setObjectName("filterEdit")
@@ -306,29 +535,52 @@ class RunsPanel(QWidget):
         h = self.view.header()
         h.sectionMoved.connect(self._section_moved)
         h.sectionResized.connect(self._section_resized)
-        h.customContextMenuRequested.connect(self._header_menu)
-        h.sortIndicatorChanged.connect(lambda *_: QTimer.singleShot(0, self._update_count))
+        h.customContextMenuRequested.connect(lambda pos: self._header_menu(h.logicalIndexAt(pos), h.mapToGlobal(pos)))
+        fh = self.view.frozen.horizontalHeader()
+        fh.customContextMenuRequested.connect(lambda pos: self._header_menu(0, fh.mapToGlobal(pos)))
+        h.sortIndicatorChanged.connect(self._sort_changed)
 
     # -- filter and search -----------------------------------------------------------------
     def _submit_filter(self) -> None:
-        self.filterRequested.emit(self.filter_edit.text().strip())
+        text = self.filter_edit.text().strip()
+        self._requested_filter = text
+        keys = [k for k in filter_columns(text) if k in self.model.available_columns()]
+        if keys:
+            self._reveal = keys[0]
+            self._reveal_pending()
+        self.filterRequested.emit(text)
 
     def _filter_text_changed(self, text: str) -> None:
         if not text:  # the clear button: show everything again
             self.set_filter_error(None)
+            self._requested_filter = ""
             self.filterRequested.emit("")
 
     def set_filter_error(self, message: str | None) -> None:
-        """MLflow's own parser message, inline under the box (never a dialog)."""
+        """MLflow's parser message for a filter that does not parse, inline under the box
+        (never a dialog), after a sentence of ours. The rows stay, dimmed, and the count says
+        they answer the last valid filter: never passed off as the answer to this one."""
+        self._filter_error = message or None
         self.filter_edit.setProperty("error", bool(message))
         self.filter_edit.style().unpolish(self.filter_edit)
         self.filter_edit.style().polish(self.filter_edit)
+        self.model.set_stale(bool(message))
         if message:
-            self.error_label.setText(f"Invalid filter: {message}")
+            last = (f"the last valid filter ({self.applied_filter})" if self.applied_filter
+                    else "the last valid filter (none: all runs)")
+            self.error_label.setText(
+                "Invalid filter: it is not MLflow search syntax, so it was not applied, and the "
+                f"dimmed rows below are those of {last}. MLflow's parser says: {message}")
+            self.error_label.setToolTip(message)
             self.error_label.show()
         else:
             self.error_label.clear()
             self.error_label.hide()
+        self._update_count()
+
+    def is_stale(self) -> bool:
+        """The rows answer an older filter than the one in the box (which does not parse)."""
+        return self._filter_error is not None
 
     def filter_text(self) -> str:
         return self.filter_edit.text().strip()
@@ -350,6 +602,8 @@ class RunsPanel(QWidget):
         """New frame (a load, a filter, a refresh): keep sort, selection and expanded parents."""
         keep = self.selected_run_ids() if keep_selection else []
         current = self.current_run_id() if keep_selection else None
+        if not self.is_stale():
+            self.applied_filter = self._requested_filter
         self._applying = True
         self.model.set_frame(frame, experiment_names)
         self.model.set_columns(columns)
@@ -357,6 +611,7 @@ class RunsPanel(QWidget):
         self._restore_header()
         self._applying = False
         self._after_reset(keep, current)
+        self._reveal_pending()
 
     def set_columns(self, keys: list[str]) -> None:
         keep = self.selected_run_ids()
@@ -366,6 +621,7 @@ class RunsPanel(QWidget):
         self._restore_header()
         self._applying = False
         self._after_reset(keep, current)
+        self._reveal_pending()
 
     def _restore_header(self) -> None:
         h = self.view.header()
@@ -375,7 +631,7 @@ class RunsPanel(QWidget):
             if key == "run_name" and self.model.has_children_rows() and not self._widths.get(key):
                 w += 2 * INDENT
             if not w:  # data columns: wide enough for their MLflow name, within reason
-                w = min(230, max(90, fm.horizontalAdvance(C.title(key)) + 34))
+                w = min(250, max(90, fm.horizontalAdvance(C.title(key)) + 48))  # + padding and arrow
             h.resizeSection(i, w)
         key, order = self.model.sort_state()
         vis = self.model.visible_columns()
@@ -386,6 +642,49 @@ class RunsPanel(QWidget):
         else:
             h.setSortIndicator(-1, Qt.AscendingOrder)
         h.blockSignals(False)
+        for i, k in enumerate(vis):
+            self.view.setColumnHidden(i, self.attributes_collapsed and C.is_attribute(k))
+        self.view.sync_frozen()
+        if key and key != getattr(self, "_sorted_by", None):
+            self._sorted_by = key
+            self._reveal = self._reveal or key
+
+    def _sort_changed(self, column: int, _order) -> None:
+        QTimer.singleShot(0, self._update_count)
+        if not self._applying:
+            self._sorted_by = self.model.column_key(column)
+            self.view.reveal_column(column)
+
+    # -- columns the filter or the sort named ---------------------------------------------------
+    def reveal(self, key: str) -> None:
+        """Bring a column into view: scroll to it, or show it beside the name if hidden."""
+        self._reveal = key
+        self._reveal_pending()
+
+    def _reveal_pending(self) -> None:
+        key = self._reveal
+        if not key:
+            return
+        vis = self.model.visible_columns()
+        if key in vis:
+            col = vis.index(key)
+            if self.view.isColumnHidden(col):  # a collapsed attribute column
+                self.set_attributes_collapsed(False)
+            self._reveal = None
+            QTimer.singleShot(0, lambda: self.view.reveal_column(
+                self.model.visible_columns().index(key) if key in self.model.visible_columns() else -1))
+            self.view.reveal_column(col)
+        elif key in self.model.available_columns():
+            at = vis.index("run_name") + 1 if "run_name" in vis else 0
+            self.columnsEdited.emit(vis[:at] + [key] + vis[at:])  # comes back via set_columns
+
+    def set_attributes_collapsed(self, collapsed: bool) -> None:
+        """Hide (or show again) the attribute columns other than the name: Status, Created,
+        Duration, User, Source... The chosen layout itself is kept."""
+        self.attributes_collapsed = collapsed
+        for i, k in enumerate(self.model.visible_columns()):
+            self.view.setColumnHidden(i, collapsed and C.is_attribute(k))
+        self.view.sync_frozen()
 
     def _after_reset(self, keep: list[str], current: str | None = None) -> None:
         if keep or current:
@@ -401,6 +700,9 @@ class RunsPanel(QWidget):
             self.count_label.setText(f"{shown:,} of {total:,} runs")
         else:
             self.count_label.setText(f"{total:,} run" + ("" if total == 1 else "s"))
+        if self.is_stale():
+            self.count_label.setText(self.count_label.text() + " of the last valid filter")
+        self.count_label.setProperty("stale", self.is_stale())
         empty = total == 0 or shown == 0
         self.empty_label.setVisible(empty and not self.loading_bar.isVisible())
         if empty:
@@ -506,17 +808,20 @@ class RunsPanel(QWidget):
             menu.addAction(self.collapse_action)
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
-    def _header_menu(self, pos) -> None:
-        h = self.view.header()
-        col = h.logicalIndexAt(pos)
+    def _header_menu(self, col: int, global_pos) -> None:
         key = self.model.column_key(col)
         menu = QMenu(self)
         if key is not None and len(self.model.visible_columns()) > 1:
             hide = menu.addAction(f"Hide “{C.title(key)}”")
             hide.triggered.connect(lambda: self._hide_column(key))
+        collapse = menu.addAction("Collapse Attribute Columns")
+        collapse.setCheckable(True)
+        collapse.setChecked(self.attributes_collapsed)
+        collapse.setToolTip("Status, Created, Duration, User… out of the way of the metrics")
+        collapse.toggled.connect(self.set_attributes_collapsed)
         menu.addAction(theme.icon("columns"), "Columns…", self.chooseColumnsRequested)
         menu.addAction("Reset Columns", self.columnsResetRequested)
-        menu.exec(h.mapToGlobal(pos))
+        menu.exec(global_pos)
 
     def _hide_column(self, key: str) -> None:
         vis = [k for k in self.model.visible_columns() if k != key]
