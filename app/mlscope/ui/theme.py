@@ -91,6 +91,12 @@ DARK_SWAP = {
     "#e5e7eb80": "#30363d80", "#e8f3fc": "#1c2d41", "#b9dcf5": "#1f6feb", "#dbeafe": "#1f3a5f",
     "#0b5cad": "#58a6ff", "#dc2626": "#f85149", "#b91c1c": "#ff7b72", "#fef2f2": "#2d1517",
     "#fecaca": "#5c2226", "#eff6ff": "#12243a", "#bfdbfe": "#1f4b7a", "#1e3a8a": "#9ecbff",
+    # colours of the views' own CSS (through themed()): borders, greys, links, diff shades
+    "#d7dce3": "#3d444d", "#e8ebf0": "#262c36", "#ececec": "#2a2f36", "#94a3b8": "#7d8590",
+    "#a3acb9": "#6e7681", "#8a8a8a": "#8b949e", "#555555": "#b1bac4", "#444444": "#c9d1d9",
+    "#374151": "#d1d7e0", "#222222": "#e6edf3", "#0b78c2": "#58a6ff", "#dcecff": "#16304f",
+    "#dcfce7": "#12361f", "#e3f4e1": "#15301a", "#e2f5e2": "#15301a", "#fee2e2": "#3b1619",
+    "#f6e1e1": "#3a1a1c", "#fbe3e3": "#3a1a1c", "#fff3c4": "#3a3212",
 }
 ICON_STROKE = {"light": "#475569", "dark": "#c9d1d9"}
 _scheme = ["light"]
