@@ -102,11 +102,11 @@ def test_reading_from_the_disk_with_threads_changes_nothing(built, monkeypatch):
     jobs = [(str(m.parent), m.parent.parent.name) for m in built["file"].rglob("meta.yaml")
             if "run_id" in m.read_text()]
     dirs = [d for d, _ in jobs]
-    one_by_one = mlruns._read_many(jobs), mlruns._signatures(dirs)
+    one_by_one = mlruns.read_runs(jobs), mlruns.run_signatures(dirs)
     monkeypatch.setattr(mlruns, "COLD_READ_S", -1.0)  # every run looks cold
     monkeypatch.setattr(mlruns, "COLD_SIGNATURE_S", -1.0)
     monkeypatch.setattr(mlruns, "COLD_AHEAD", 3)
-    threaded = mlruns._read_many(jobs), mlruns._signatures(dirs)
+    threaded = mlruns.read_runs(jobs), mlruns.run_signatures(dirs)
     assert mlruns._THREADS, "the threads were not used"
     assert len(jobs) > 10
     assert repr(threaded) == repr(one_by_one)  # repr: NaN metrics are equal there

@@ -25,16 +25,17 @@ from .mlruns import (
     NOT_EXPERIMENTS,
     NOT_RUNS,
     TRASH,
-    _Loader,
-    _read_bytes,
-    _read_many,
-    _run_parallel,
-    _signatures,
-    _text,
-    _walk_files,
+    RunRecord,
+    load_yaml,
     parse_meta,
     parse_metric_lines,
+    read_bytes,
     read_run,
+    read_runs,
+    read_text,
+    run_parallel,
+    run_signatures,
+    walk_files,
 )
 from .paths import cache_dir
 from .store import (
@@ -111,7 +112,7 @@ class FileStore(Store):
             for exp_id, (folder, trashed) in self._experiment_dirs().items():
                 meta_path = folder / "meta.yaml"
                 try:
-                    meta = parse_meta(_read_bytes(str(meta_path)))
+                    meta = parse_meta(read_bytes(str(meta_path)))
                 except FileNotFoundError:
                     continue  # not an experiment (an artifact folder, say)
                 except OSError as exc:
@@ -138,8 +139,8 @@ class FileStore(Store):
                     "last_update_time": meta.get("last_update_time"),
                 }
                 problems: list = []
-                for key, path in _walk_files(str(folder / "tags"), "", None, problems):
-                    row["tags." + key] = _text(path, problems)
+                for key, path in walk_files(str(folder / "tags"), "", None, problems):
+                    row["tags." + key] = read_text(path, problems)
                 for where, msg in problems:
                     self.problem(where, msg)
                 rows.append(row)
@@ -218,7 +219,7 @@ class FileStore(Store):
         # cache is loaded here (the warm path). Without a cache there is nothing to compare.
         cache: dict = {}
         dirs = [d for e in exp_ids for d, _ in jobs[e]] if self._cache_file_exists() else []
-        sigs = _run_parallel(_signatures, dirs, self._progress(progress, total, 0.5), cancel, self.root,
+        sigs = run_parallel(run_signatures, dirs, self._progress(progress, total, 0.5), cancel, self.root,
                              meanwhile=lambda: cache.update(self._load_cache()))
         now = dict(zip(dirs, sigs, strict=True))
         known = [d for e in exp_ids if e in cache for d, _ in jobs[e] if d in cache[e]["sigs"]]
@@ -232,10 +233,11 @@ class FileStore(Store):
                     fresh.append((d, e))
         # 2. Read what changed.
         done = len(known) // 2
-        read = dict(zip([d for d, _ in fresh],
-                        _run_parallel(_read_many, fresh, self._progress(progress, total, 1.0, done), cancel,
-                                      self.root, self._streamer(partial, cache, jobs, unchanged)),
-                        strict=True))
+        results = run_parallel(read_runs, fresh, self._progress(progress, total, 1.0, done), cancel,
+                               self.root, self._streamer(partial, cache, jobs, unchanged))
+        read_sigs, read = {}, {}  # run folder -> signature, RunRecord (None: not a run)
+        for (d, _e), (sig, rec) in zip(fresh, results, strict=True):
+            read_sigs[d], read[d] = sig, rec
         # 3. Tables: cached rows of unchanged runs + rows of the runs just read.
         changed = False
         for e in exp_ids:
@@ -248,27 +250,27 @@ class FileStore(Store):
                 changed = True
                 keep = [d for d in dirs if d in unchanged]
                 base = entry["table"].subset([entry["run_ids"][d] for d in keep if d in entry["run_ids"]])
-                records = [(d, read[d][1]) for d in mine if read[d][1] is not None]
+                records = [(d, read[d]) for d in mine if read[d] is not None]
                 new, seen, copies = [], set(base.info["run_id"]), set()
                 for d, rec in records:  # a copied run folder (run_backup/) holds the same run id
-                    if rec[0] is None:
+                    if rec.info is None:
                         continue
-                    if rec[0][0] in seen:
-                        rec[5].append((d, f"run {rec[0][0]} is also in another folder of this "
-                                          "experiment; shown once"))
+                    if rec.run_id in seen:
+                        rec.problems.append((d, f"run {rec.run_id} is also in another folder of this "
+                                                "experiment; shown once"))
                         copies.add(d)
                         continue
-                    seen.add(rec[0][0])
+                    seen.add(rec.run_id)
                     new.append(rec)
                 table = RunTable.concat([base, _table(new, self._datasets(e, new))])
                 entry = {
                     "sigs": {**{d: entry["sigs"][d] for d in keep},
-                             **{d: read[d][0] for d in mine if read[d][0] is not None}},
+                             **{d: read_sigs[d] for d in mine if read_sigs[d] is not None}},
                     "table": table,
                     "problems": {**{d: entry["problems"].get(d, []) for d in keep},
-                                 **{d: rec[5] for d, rec in records}},
+                                 **{d: rec.problems for d, rec in records}},
                     "run_ids": {**{d: entry["run_ids"][d] for d in keep if d in entry["run_ids"]},
-                                **{d: rec[0][0] for d, rec in records if rec[0] is not None and d not in copies}},
+                                **{d: rec.run_id for d, rec in records if rec.info is not None and d not in copies}},
                 }
                 # A run whose signature could not be taken is never served from the cache.
                 entry["sigs"] = {d: sig for d, sig in entry["sigs"].items() if d in entry["run_ids"]}
@@ -297,7 +299,7 @@ class FileStore(Store):
         def on_batch(results):
             if time.monotonic() - last[0] < every_s:
                 return
-            new = [rec for _sig, rec in results if rec is not None and rec[0] is not None]
+            new = [rec for _sig, rec in results if rec is not None and rec.info is not None]
             partial(RunTable.concat([*bases, _table(new, None)]))
             last[0] = time.monotonic()
 
@@ -311,14 +313,14 @@ class FileStore(Store):
 
     def _datasets(self, exp_id: str, records: list) -> pd.DataFrame | None:
         """The datasets these runs used, from the experiment's datasets/ folder."""
-        uses = [(rec[0][0], ds_id, ctx) for rec in records for ds_id, ctx in rec[4]]
+        uses = [(rec.run_id, ds_id, ctx) for rec in records for ds_id, ctx in rec.inputs]
         if not uses:
             return None
         known = {}
         for ds_id in {u[1] for u in uses}:
             path = self._exp_dirs[exp_id] / "datasets" / ds_id / "meta.yaml"
             try:
-                record = yaml.load(_read_bytes(str(path)), Loader=_Loader) or {}  # noqa: S506
+                record = load_yaml(read_bytes(str(path))) or {}
                 if not isinstance(record, dict):
                     raise yaml.YAMLError("it is not a key: value map")
                 known[ds_id] = record
@@ -364,10 +366,10 @@ class FileStore(Store):
                 # One file per key (nested keys are nested paths): no need to list the folder.
                 files = [(k, os.path.join(run_dir, "metrics", *k.split("/"))) for k in wanted]
             else:
-                files = _walk_files(os.path.join(run_dir, "metrics"), "", None, problems)
+                files = walk_files(os.path.join(run_dir, "metrics"), "", None, problems)
             for key, path in files:
                 try:
-                    data = _read_bytes(path) if _tail is None else _read_tail(path, _tail)
+                    data = read_bytes(path) if _tail is None else _read_tail(path, _tail)
                     ts, values, steps, _bad = parse_metric_lines(data)
                 except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     continue  # this run never logged that metric
@@ -399,7 +401,7 @@ class FileStore(Store):
             for entry in entries:
                 path = os.path.join(entry.path, "meta.yaml")
                 try:
-                    m = parse_meta(_read_bytes(path)) or {}
+                    m = parse_meta(read_bytes(path)) or {}
                     if not isinstance(m, dict):
                         raise ValueError("it is not a key: value map")
                 except FileNotFoundError:
@@ -440,26 +442,26 @@ def _read_tail(path: str, offsets: dict) -> bytes:
     return data[:end]
 
 
-def _table(records: list, datasets: pd.DataFrame | None) -> RunTable:
+def _table(records: list[RunRecord], datasets: pd.DataFrame | None) -> RunTable:
     if not records:
         return RunTable(datasets=datasets)
-    info = info_frame(r[0] for r in records)
+    info = info_frame(r.info for r in records)
 
-    def long(idx: int, cols: list[str]):
+    def long(field: str, cols: list[str]):
         run_col, rows = [], []
         for r in records:
-            items = r[idx]
+            items = getattr(r, field)
             if items:
-                run_col.extend([r[0][0]] * len(items))
+                run_col.extend([r.run_id] * len(items))
                 rows.extend(items)
         frame = pd.DataFrame(rows, columns=cols[1:]) if rows else pd.DataFrame(columns=cols[1:])
         frame.insert(0, "run_id", pd.Series(run_col, dtype=object))
         return frame
 
-    metrics = long(1, ["run_id", "key", "value", "step", "timestamp"])
+    metrics = long("metrics", ["run_id", "key", "value", "step", "timestamp"])
     metrics = metrics.astype({"key": object, "value": "float64", "step": "int64", "timestamp": "int64"})
-    params = long(2, ["run_id", "key", "value"]).astype(object)
-    tags = long(3, ["run_id", "key", "value"]).astype(object)
+    params = long("params", ["run_id", "key", "value"]).astype(object)
+    tags = long("tags", ["run_id", "key", "value"]).astype(object)
     fill_run_names(info, tags)
     return RunTable(info, metrics, params, tags, datasets)
 

@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -98,11 +99,16 @@ def _slow(text: str):
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
 
 
+def load_yaml(data: bytes):
+    """Any YAML file of a store (dataset and input records), with PyYAML's safe loader."""
+    return yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
+
+
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 _CHUNK = 1 << 16
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
     """A whole file, through the OS calls directly: twice as fast as ``open().read()`` on the
     tiny files an mlruns folder is made of, and there are 23 of them per run."""
     fd = os.open(path, _O_READ)
@@ -221,6 +227,33 @@ def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
 
 
 # -- one run ------------------------------------------------------------------------------------
+class RunRecord(NamedTuple):
+    """What one run folder holds, as the reader processes hand it back (a tuple: it crosses
+    processes by pickle, and there are 10,000 of them).
+
+    ``info``: the run-info tuple (``table.INFO_COLUMNS + EXTRA_COLUMNS`` order), None when
+    the run cannot be read (the reason is in ``problems``); ``metrics``: (key, value, step,
+    timestamp) of the latest point per key; ``params``, ``tags``: (key, text);
+    ``inputs``: (dataset id, context); ``problems``: (path, message).
+    """
+
+    info: tuple | None
+    metrics: list
+    params: list
+    tags: list
+    inputs: list
+    problems: list
+
+    @property
+    def run_id(self) -> str | None:
+        return self.info[0] if self.info is not None else None
+
+
+def _unreadable(problems: list) -> RunRecord:
+    return RunRecord(None, [], [], [], [], problems)
+
+
+# -- one run's files ---------------------------------------------------------------------------
 def clean_name(name: str, path: str, problems: list) -> str:
     """A file name as text: names that are not UTF-8 are shown with replacement characters."""
     if name.isascii():
@@ -233,7 +266,7 @@ def clean_name(name: str, path: str, problems: list) -> str:
         return os.fsencode(name).decode("utf-8", errors="replace")
 
 
-def _walk_files(folder: str, prefix: str, sig: list | None, problems: list) -> list[tuple[str, str]]:
+def walk_files(folder: str, prefix: str, sig: list | None, problems: list) -> list[tuple[str, str]]:
     """(key, path) of every file under folder; nested folders make keys with '/'. Each file's
     name, mtime and size go to ``sig`` unless it is None."""
     out = []
@@ -248,7 +281,7 @@ def _walk_files(folder: str, prefix: str, sig: list | None, problems: list) -> l
         try:
             name = clean_name(entry.name, entry.path, problems)
             if entry.is_dir():
-                out.extend(_walk_files(entry.path, prefix + name + "/", sig, problems))
+                out.extend(walk_files(entry.path, prefix + name + "/", sig, problems))
             else:
                 out.append((prefix + name, entry.path))
                 if sig is not None:
@@ -258,9 +291,9 @@ def _walk_files(folder: str, prefix: str, sig: list | None, problems: list) -> l
     return out
 
 
-def _text(path: str, problems: list) -> str | None:
+def read_text(path: str, problems: list) -> str | None:
     try:
-        data = _read_bytes(path)
+        data = read_bytes(path)
     except OSError as exc:
         problems.append((path, f"cannot read: {exc.strerror or exc}"))
         return None
@@ -294,11 +327,11 @@ def survey_run(run_dir: str):
         return None, files, problems
     for sub in ("metrics", "tags", "inputs"):  # their listings and file stats are the signature
         sig.append(sub)
-        files[sub] = _walk_files(os.path.join(run_dir, sub), "", sig, problems)
+        files[sub] = walk_files(os.path.join(run_dir, sub), "", sig, problems)
     params = os.path.join(run_dir, "params")  # written once: the folder's mtime shows new ones
     try:
         sig.append(("params", _stat_sig(os.stat(params))))
-        files["params"] = _walk_files(params, "", None, problems)
+        files["params"] = walk_files(params, "", None, problems)
     except FileNotFoundError:
         files["params"] = []  # git drops empty folders: a run without params/ is still a run
     except OSError as exc:
@@ -309,8 +342,8 @@ def survey_run(run_dir: str):
     return _digest(sig), files, problems
 
 
-def read_run(run_dir: str, experiment_id: str, survey=None):
-    """Everything about one run folder: (info, metrics, params, tags, inputs, problems).
+def read_run(run_dir: str, experiment_id: str, survey=None) -> RunRecord | None:
+    """Everything about one run folder, as a :class:`RunRecord`.
 
     Returns None for a folder without meta.yaml (an artifact folder, not a run), and a
     record with ``info=None`` and the reason in ``problems`` for a run that cannot be read.
@@ -319,31 +352,31 @@ def read_run(run_dir: str, experiment_id: str, survey=None):
     problems = list(problems)
     meta_path = os.path.join(run_dir, "meta.yaml")
     try:
-        data = _read_bytes(meta_path)
+        data = read_bytes(meta_path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return (None, [], [], [], [], [(meta_path, f"cannot read: {exc.strerror or exc}")])
+        return _unreadable([(meta_path, f"cannot read: {exc.strerror or exc}")])
 
     def contents(kind):
         out = []
         for key, path in files.get(kind, []):
             try:
-                out.append((key, _read_bytes(path)))
+                out.append((key, read_bytes(path)))
             except OSError as exc:
                 problems.append((path, f"cannot read: {exc.strerror or exc}"))
         return out
 
     record = _record(run_dir, experiment_id, data, contents("metrics"), contents("params"),
                      contents("tags"), problems)
-    if record[0] is None:
+    if record.info is None:
         return record
     for key, path in files.get("inputs", []):
         if key.endswith("meta.yaml"):
             try:
-                m = yaml.load(_read_bytes(path), Loader=_Loader) or {}  # noqa: S506
+                m = load_yaml(read_bytes(path)) or {}
                 if "dataset" in str(m.get("source_type", "")).lower() or m.get("source_type") == 1:
-                    record[4].append((str(m.get("source_id")),
+                    record.inputs.append((str(m.get("source_id")),
                                       (m.get("tags") or {}).get("mlflow.data.context")))
             except (OSError, yaml.YAMLError, AttributeError) as exc:
                 problems.append((path, f"unreadable input record: {exc}"))
@@ -362,16 +395,16 @@ def _record(run_dir: str, experiment_id: str, meta_data: bytes, metrics: list, p
             raise ValueError("it is empty" if not meta_data.strip() else "it is not a key: value map")
     except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return (None, [], [], [], [], [(meta_path, f"malformed run metadata: {msg}")])
+        return _unreadable([(meta_path, f"malformed run metadata: {msg}")])
     run_id = meta.get("run_id") or meta.get("run_uuid")
     if not run_id:
-        return (None, [], [], [], [], [(meta_path, "run metadata has no run_id")])
+        return _unreadable([(meta_path, "run metadata has no run_id")])
     run_id = str(run_id)
     meta_exp = meta.get("experiment_id")
     if meta_exp is not None and str(meta_exp) != experiment_id:
         problems.append((run_dir, f"meta.yaml says experiment {meta_exp}, but the run is in "
                                   f"experiment {experiment_id}'s folder; MLflow ignores it too"))
-        return (None, [], [], [], [], problems)
+        return _unreadable(problems)
     status = meta.get("status", 1)
     status = RUN_STATUSES.get(status, str(status)) if isinstance(status, int) else str(status)
 
@@ -392,8 +425,8 @@ def _record(run_dir: str, experiment_id: str, meta_data: bytes, metrics: list, p
             latest.append((key, *point))
         elif not bad:
             problems.append((os.path.join(run_dir, "metrics", key), "metric file is empty"))
-    return (info, latest, _texts(run_dir, "params", params, problems),
-            _texts(run_dir, "tags", tags, problems), [], problems)
+    return RunRecord(info, latest, _texts(run_dir, "params", params, problems),
+                     _texts(run_dir, "tags", tags, problems), [], problems)
 
 
 def _texts(run_dir: str, kind: str, items: list, problems: list) -> list[tuple[str, str]]:
@@ -594,12 +627,12 @@ def _threads() -> ThreadPoolExecutor:
         return _THREADS[0]
 
 
-def _read_many(jobs: list[tuple[str, str]]):
+def read_runs(jobs: list[tuple[str, str]]):
     """(signature, record) per (run folder, experiment id), in order."""
     return _disk_aware_map(_read_one, jobs, COLD_READ_S)
 
 
-def _signatures(run_dirs: list[str]):
+def run_signatures(run_dirs: list[str]):
     return _disk_aware_map(run_signature, run_dirs, COLD_SIGNATURE_S)
 
 
@@ -631,7 +664,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     return _POOL[0]
 
 
-def _run_parallel(fn, items: list, progress, cancel, root, on_batch=None, meanwhile=None) -> list:
+def run_parallel(fn, items: list, progress, cancel, root, on_batch=None, meanwhile=None) -> list:
     """fn over items in batches, in worker processes when there are many; in order.
 
     ``meanwhile()`` runs here while the workers start on the batches; ``on_batch(results so

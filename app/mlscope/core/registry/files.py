@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..mlruns import _read_bytes as read_bytes  # noqa: I001 - public in the next step
-from ..mlruns import parse_meta
+from ..mlruns import parse_meta, read_bytes
 from .schema import is_prompt, models_frame, version_row, versions_frame
 
 
