@@ -9,6 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # MLflow's client is the reference in tests; 3.13+ needs this to read mlruns folders.
 # mlscope itself never needs it (tests/core/test_no_mlflow_env.py proves that).
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+# MLflow's telemetry thread sets and unsets an environment variable while other threads read
+# os.environ (a KeyError in urllib's proxy lookup), and would call out to the network.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 _tmp = Path(tempfile.mkdtemp(prefix="mlscope-tests-"))
 for name in ("CONFIG", "CACHE", "DATA"):
     os.environ[f"MLSCOPE_{name}_DIR"] = str(_tmp / name.lower())

@@ -26,6 +26,7 @@ from .table import RunTable, empty_long, info_frame, mlflow_frame
 
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
 PAGE = 1000
+WATCH_RUNS = 50  # the newest runs Watch looks at, in one request
 PARTIAL_EVERY_S = 1.0  # a long search shows the runs it has about once a second
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = float(os.environ.get("MLSCOPE_HTTP_TIMEOUT", "30"))
@@ -311,6 +312,23 @@ class RestStore(Store):
         from .registry import rest
 
         return rest.model_versions(self, name)
+
+    def change_token(self, experiment_ids) -> object | None:
+        """One small request: the newest runs with their status, end and latest metric times.
+        A new run, a run that ends and a RUNNING run that logs all move it."""
+        ids = [str(e) for e in experiment_ids]
+        if not ids:
+            return ()
+        body = self._call("POST", "runs/search", json={
+            "experiment_ids": ids, "max_results": WATCH_RUNS, "run_view_type": "ALL",
+            "order_by": ["attributes.start_time DESC"]})
+        token = []
+        for run in body.get("runs", []):
+            info, data = run.get("info", {}), run.get("data", {})
+            latest = max((int(m.get("timestamp", 0)) for m in data.get("metrics", [])), default=0)
+            token.append((info.get("run_id"), info.get("status"), info.get("end_time"),
+                          info.get("lifecycle_stage"), latest, len(data.get("tags", []))))
+        return tuple(token)
 
     def close(self) -> None:
         self.session.close()

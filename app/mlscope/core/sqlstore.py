@@ -254,6 +254,26 @@ class SqlStore(Store):
                 pass
         return _object_frame(self.query(sql), names)
 
+    def change_token(self, experiment_ids) -> object | None:
+        """A file's times where there is a file; on a database server one query: counts and
+        latest times of the runs, and the latest metric time of the RUNNING ones."""
+        if self.location.path is not None:
+            return super().change_token(experiment_ids)
+        ids = [int(e) for e in experiment_ids if str(e).lstrip("-").isdigit()]
+        if not ids:
+            return ()
+        marks = ", ".join("?" * len(ids))
+        runs = self.query(
+            "SELECT COUNT(*), MAX(start_time), MAX(end_time), "
+            "SUM(CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN lifecycle_stage = 'deleted' THEN 1 ELSE 0 END) "
+            f"FROM runs WHERE experiment_id IN ({marks})", ids)
+        metrics = self.query(
+            "SELECT MAX(timestamp), COUNT(*) FROM latest_metrics WHERE run_uuid IN "
+            f"(SELECT run_uuid FROM runs WHERE status = 'RUNNING' AND experiment_id IN ({marks}))",
+            ids) if self.has("latest_metrics") else []
+        return tuple(runs) + tuple(metrics)
+
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether this database's schema has the table (and column): older ones lack some."""
         cols = self.columns.get(table)

@@ -227,6 +227,15 @@ class Store:
             seen[(run_id, key)] = len(group)
         return pd.concat(parts, ignore_index=True) if parts else empty_history()
 
+    def change_token(self, experiment_ids) -> object | None:
+        """Something that changes whenever MLflow writes to these experiments, read cheaply:
+        Watch asks for it every few seconds and reads the runs again only when it moves.
+        Here, file times (the database and its WAL, or the mlruns root and experiment
+        folders); backends without files answer with one small query or request. None: unknown."""
+        from .watch import file_signature
+
+        return file_signature(self.location, [str(e) for e in experiment_ids])
+
     def refresh(self) -> None:
         """Forget what was read, so the next call sees the store as it is now (cheap on
         mlruns folders: unchanged runs come back from the signature cache)."""

@@ -1,0 +1,71 @@
+"""Watch costs nothing while nothing changes: one small request (server) or one query
+(PostgreSQL) per look, and the token moves when MLflow writes."""
+
+from __future__ import annotations
+
+from mlflow.tracking import MlflowClient
+from test_postgres import postgres  # noqa: F401 - the throwaway PostgreSQL cluster
+from test_server import server  # noqa: F401 - a real mlflow server on 127.0.0.1
+
+from mlscope.core import open_store
+from mlscope.core.watch import signature
+
+
+def _moves_on_each_write(uri, store, exp):
+    client = MlflowClient(uri)
+    before = signature(store, [exp])
+    assert before is not None and signature(store, [exp]) == before
+    run = client.create_run(exp, run_name="watched").info.run_id
+    after_new = signature(store, [exp])
+    assert after_new != before
+    client.log_metric(run, "loss", 0.5, step=1, timestamp=1_900_000_000_000)
+    after_log = signature(store, [exp])
+    assert after_log != after_new
+    client.set_terminated(run, "FINISHED")
+    assert signature(store, [exp]) != after_log
+
+
+def test_server_token_is_one_small_request_and_moves_on_writes(server):  # noqa: F811
+    url = server[0]
+    store = open_store(url)
+    exp = MlflowClient(url).create_experiment("watched-server")
+    hits = []
+    store.session.hooks["response"].append(lambda r, *a, **k: hits.append(r.request.url))
+    for _ in range(3):
+        signature(store, [exp])
+    assert len(hits) == 3 and all(h.endswith("/runs/search") for h in hits)
+    _moves_on_each_write(url, store, exp)
+
+
+def test_postgres_token_moves_on_writes(postgres):  # noqa: F811
+    uri, _, _ = postgres
+    store = open_store(uri)
+    exp = MlflowClient(uri).create_experiment("watched-pg")
+    _moves_on_each_write(uri, store, exp)
+
+
+def test_an_idle_watched_page_asks_the_server_once_a_look(server, qtbot):  # noqa: F811
+    from mlscope.ui.controllers.watch import WatchController
+    from mlscope.ui.tasks import Tasks
+
+    url = server[0]
+    client = MlflowClient(url)
+    exp = client.create_experiment("idle")
+    run = client.create_run(exp).info.run_id
+    client.set_terminated(run, "FINISHED")
+    store = open_store(url)
+    tasks = Tasks()
+    watch = WatchController(tasks, interval_ms=60_000)
+    watch.set_store(store)
+    watch.set_frame(store.runs([exp], attributes=True), [exp])
+    hits, changed = [], []
+    store.session.hooks["response"].append(lambda r, *a, **k: hits.append(r.request.url))
+    watch.changed.connect(lambda: changed.append(1))
+    for _ in range(4):
+        watch.tick()
+        qtbot.waitUntil(lambda: not watch.running("check"), timeout=10_000)
+    assert changed == [] and len(hits) == 4
+    client.create_run(exp)
+    with qtbot.waitSignal(watch.changed, timeout=10_000):
+        watch.tick()
+    tasks.shutdown()
