@@ -2,15 +2,20 @@
 
 Typing ``met`` offers ``metrics.rmse``, ``metrics.`train/loss``` and so on, back-quoted where
 MLflow's parser needs it, so a user never has to remember which of their keys need quotes.
+
+The completion list never takes the keyboard. QCompleter's own popup is a Qt::Popup window,
+which grabs the keyboard when it opens: keys typed while it maps (a busy machine) were lost.
+Here it is a window that shows without activating; every key goes to the box, in order, and
+the box passes Up/Down/Page keys to the list and takes Return/Tab/Escape itself.
 """
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QCompleter, QLineEdit
+from PySide6.QtWidgets import QApplication, QCompleter, QLineEdit
 
 ATTRIBUTES = ["attributes.status", "attributes.run_name", "attributes.run_id",
               "attributes.start_time", "attributes.end_time", "attributes.user_id",
@@ -38,8 +43,23 @@ class FilterEdit(QLineEdit):
         self.completer_.setCompletionMode(QCompleter.PopupCompletion)
         self.completer_.setMaxVisibleItems(12)
         self.completer_.activated.connect(self._insert)
+        popup = self.completer_.popup()
+        popup.setWindowFlags(Qt.ToolTip | Qt.FramelessWindowHint | Qt.WindowDoesNotAcceptFocus)
+        popup.setAttribute(Qt.WA_ShowWithoutActivating)
+        popup.setFocusPolicy(Qt.NoFocus)
         self.textEdited.connect(self._complete)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
         self.set_columns([])
+
+    def _focus_changed(self, old, new) -> None:
+        """The popup does not grab the mouse either: hide it when the box loses focus."""
+        if old is self and new is not self:
+            self.completer_.popup().hide()
+
+    def event(self, e) -> bool:
+        if e.type() in (QEvent.WindowDeactivate, QEvent.Hide, QEvent.Move):
+            self.completer_.popup().hide()
+        return super().event(e)
 
     def set_columns(self, columns) -> None:
         plain = sorted((c for c in columns if c.startswith(("metrics.", "params.", "tags."))),
@@ -83,8 +103,31 @@ class FilterEdit(QLineEdit):
         self.setCursorPosition(start + len(completion) + 1)
 
     def keyPressEvent(self, event) -> None:
-        if self.completer_.popup().isVisible() and event.key() in (
-                Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape, Qt.Key_Tab, Qt.Key_Backtab):
-            event.ignore()  # the completer's popup takes these
-            return
+        popup = self.completer_.popup()
+        key = event.key()
+        if popup.isVisible():
+            if key in (Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown):
+                popup.keyPressEvent(event)  # move in the list; the text stays as typed
+                return
+            if key == Qt.Key_Escape:
+                popup.hide()
+                event.accept()
+                return
+            if key in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Tab):
+                index = popup.currentIndex()
+                if not index.isValid() and key == Qt.Key_Tab:
+                    index = popup.model().index(0, 0)
+                popup.hide()
+                if index.isValid():
+                    self._insert(index.data(self.completer_.completionRole()))
+                    event.accept()
+                    return
+                if key == Qt.Key_Tab:
+                    event.accept()
+                    return
         super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, forward: bool) -> bool:
+        if self.completer_.popup().isVisible():
+            return False  # Tab picks a completion (keyPressEvent), never leaves the box
+        return super().focusNextPrevChild(forward)

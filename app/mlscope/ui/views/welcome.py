@@ -4,17 +4,61 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import theme
+
+RECENT_ROWS = 8  # the Recent list shows this many stores without scrolling
+
+
+class _RecentDelegate(QStyledItemDelegate):
+    """A recent store's path elided in the middle to the list's width: the folder it starts
+    in and the store's own name both stay readable (the full path is the tooltip)."""
+
+    def elided(self, index, option) -> str:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        room = opt.rect.width() - opt.decorationSize.width() - 16
+        return opt.fontMetrics.elidedText(opt.text, Qt.ElideMiddle, max(0, room))
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        view = option.widget
+        if view is not None:  # never wider than the list: no sideways scrolling
+            option.rect.setRight(min(option.rect.right(), view.viewport().width() - 2))
+
+    def sizeHint(self, option, index) -> QSize:
+        view = option.widget
+        h = option.fontMetrics.height() + 14
+        if view is None:
+            return QSize(200, h)
+        # Room for the vertical scroll bar kept whether it shows or not: rows never get wider
+        # than the list when it appears.
+        w = view.width() - 2 * view.frameWidth() - view.verticalScrollBar().sizeHint().width()
+        return QSize(max(1, w), h)
+
+    def paint(self, painter, option, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = self.elided(index, option)
+        opt.text = text
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(style.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        else:
+            super().paint(painter, option, index)
 
 
 class WelcomePage(QWidget):
@@ -61,6 +105,19 @@ class WelcomePage(QWidget):
         rl.addWidget(QLabel("RECENT", objectName="panelTitle"))
         self.recent_list = QListWidget(objectName="recentList")
         self.recent_list.setFrameShape(QFrame.NoFrame)
+        # One scroll bar (vertical, only when needed); long paths are elided in the middle.
+        self.recent_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.recent_list.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.recent_list.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.recent_list.setTextElideMode(Qt.ElideMiddle)
+        self.recent_list.setWordWrap(False)
+        self.recent_list.setUniformItemSizes(True)
+        self.recent_list.setResizeMode(QListView.Adjust)  # rows as wide as the list
+        self.recent_list.setIconSize(QSize(18, 18))
+        self.recent_delegate = _RecentDelegate(self.recent_list)
+        self.recent_list.setItemDelegate(self.recent_delegate)
+        row = self.recent_list.fontMetrics().height() + 14
+        self.recent_list.setMinimumHeight(row * RECENT_ROWS)
         self.recent_list.itemActivated.connect(lambda it: self.recentRequested.emit(it.data(Qt.UserRole)))
         self.recent_list.itemClicked.connect(lambda it: self.recentRequested.emit(it.data(Qt.UserRole)))
         self.no_recent = QLabel("Stores you open appear here.", objectName="emptyHint")
@@ -70,7 +127,8 @@ class WelcomePage(QWidget):
         cards = QHBoxLayout()
         cards.addStretch(1)
         actions.setFixedWidth(330)
-        recent.setMinimumWidth(420)
+        recent.setMinimumWidth(560)
+        recent.setMaximumWidth(760)
         cards.addWidget(actions)
         cards.addSpacing(16)
         cards.addWidget(recent)
