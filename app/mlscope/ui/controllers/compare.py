@@ -17,8 +17,6 @@ class CompareController(Controller):
     title = "Compare"
     placement = "workspace"
 
-    selectRunsRequested = Signal(list)
-    runActivated = Signal(str)
     compared = Signal(object)  # the Comparison now shown (tests and scripts wait on it)
 
     def __init__(self, tasks, store=None, parent=None):

@@ -370,7 +370,16 @@ class CompareView(QWidget):
         self._highlight = list(run_ids)
         for plot in (self.parallel, self.scatter):
             if plot is not None:
-                plot.set_highlight(self._highlight)
+                plot.set_highlight(self._lit())
+
+    def _lit(self) -> list[str]:
+        """The runs to highlight: none when the selection is every compared run (the usual
+        case: the table selects what Compare shows), else the selection."""
+        if self.comp is None:
+            return []
+        shown = {c.run_id for c in self.comp.columns}
+        lit = [r for r in self._highlight if r in shown]
+        return [] if len(set(lit)) == len(shown) else lit
 
     def recolor(self, *_):
         self.table.viewport().update()
@@ -536,4 +545,4 @@ class CompareView(QWidget):
         for plot in (self.parallel, self.scatter):
             if plot is not None:
                 plot.set_comparison(self.comp)
-                plot.set_highlight(self._highlight)
+                plot.set_highlight(self._lit())

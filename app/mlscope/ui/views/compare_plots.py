@@ -33,7 +33,10 @@ from .charts_plot import export_svg
 
 COLOR_BINS = 16
 FEW_RUNS = 100
-MAX_DEFAULT_AXES = 64  # every differing param, then metrics, up to this many
+# By default every differing param (up to 16: past that an axis gets too narrow to read,
+# and a drag over 1,000 runs too slow to follow the mouse), then up to 4 differing metrics.
+MAX_DEFAULT_PARAMS = 16
+MAX_DEFAULT_METRICS = 4
 MAX_CATEGORY_LABELS = 30
 DIM = QColor(190, 190, 190, 90)
 NO_VALUE = QColor(150, 150, 150, 200)
@@ -232,10 +235,12 @@ class ParallelCoordinates(QWidget):
         self.color_by.addItem("(run colours)")
         if comp is not None:
             candidates = [i for i in range(len(comp)) if comp.section[i] in ("params", "metrics")]
-            default = [i for i in candidates if comp.status[i] != cmp.SAME and
-                       comp.section[i] == "params"][:MAX_DEFAULT_AXES]
+            differing = [i for i in candidates if comp.status[i] != cmp.SAME and
+                         comp.section[i] == "params"]
+            default = differing[:MAX_DEFAULT_PARAMS]
             default += [i for i in candidates if comp.section[i] == "metrics" and
-                        comp.status[i] != cmp.SAME][:max(0, MAX_DEFAULT_AXES - len(default))]
+                        comp.status[i] != cmp.SAME][:MAX_DEFAULT_METRICS]
+            self._more = len(differing) - len(default[:MAX_DEFAULT_PARAMS])
             chosen = default
             if checked:
                 keys = {k: i for i, k in ((i, (comp.section[i], comp.key[i])) for i in candidates)}
@@ -431,6 +436,8 @@ class ParallelCoordinates(QWidget):
     def _update_status(self, n: int) -> None:
         parts = [f"{int(self.mask.sum())} of {n} runs" if self.brushes else f"{n} runs",
                  f"{len(self.axes)} axes"]
+        if self._more > 0:
+            parts.append(f"{self._more} more differing params in the list")
         if self._color_note:
             parts.append(self._color_note)
         if self.axes:
