@@ -209,6 +209,7 @@ class StorePage(QWidget):
 
     def _opened(self, store) -> None:
         self._run_to_select = store.location.run_id
+        self.experiments.model.counting = store.cheap_counts
         self.titleChanged.emit(self.title())
         self.opened.emit(store)
         lines = []
@@ -250,6 +251,12 @@ class StorePage(QWidget):
         self.selection.set_frame(frame, names)
         self.watch.set_frame(frame, self.loading.experiment_ids)
         self.charts.set_frame(frame)
+        if not self.store.cheap_counts and not self.loading.filter:
+            # Servers: counting would page through every run; the runs just read are counted.
+            model = self.experiments.model
+            read = frame["experiment_id"].astype(str).value_counts().to_dict()
+            known = {e: int(read.get(e, 0)) for e in self.loading.experiment_ids}
+            self.experiments.set_counts(model.counts | known, model.last_run)
         if self._run_to_select:
             rid, self._run_to_select = self._run_to_select, None
             self.runs.select_run(rid)

@@ -188,7 +188,7 @@ class LoadingController(Controller):
         """Run counts and last activity per experiment, after the table is up (it may read
         every run). Skipped where counting is not cheap (servers page through every run)."""
         store, view = self.store, self.view
-        if store is None or not getattr(store, "cheap_counts", getattr(store, "kind", "") != "rest"):
+        if store is None or not store.cheap_counts:
             return
 
         def work(progress, cancel):

@@ -26,6 +26,7 @@ class ExperimentsModel(QAbstractTableModel):
         self._stage: list[str] = []
         self._updated = np.zeros(0)
         self.counts: dict[str, int] = {}
+        self.counting = True  # counts are on their way ("…"); False: known only once read
         self.last_run: dict[str, float] = {}
 
     def set_frame(self, frame: pd.DataFrame) -> None:
@@ -99,7 +100,7 @@ class ExperimentsModel(QAbstractTableModel):
                 return self._names[r]
             if c == 1:
                 n = self.counts.get(eid)
-                return "…" if n is None else f"{n:,}"
+                return ("…" if self.counting else "") if n is None else f"{n:,}"
             return format_relative(self.activity(r))
         if role == SORT_ROLE:
             if c == 0:
