@@ -216,3 +216,37 @@ def test_grid_columns_from_the_width():
     assert grid_columns(3000, 6) == 3  # never more than three
     assert grid_columns(1400, 2) == 2  # never more columns than charts
     assert grid_columns(100, 0) == 1
+
+
+def test_single_valued_metrics_are_one_value_per_run():
+    from mlscope.core.series import single_valued
+
+    assert single_valued([1, 1, 0, 1])  # a run without it does not count
+    assert not single_valued([1, 5])  # one run has a history: lines
+    assert not single_valued([0, 0])  # nothing at all: not bars either
+    assert not single_valued([])
+
+
+def test_bar_order_largest_first_unreadable_last():
+    from mlscope.core.series import bar_order
+
+    assert bar_order([0.2, np.nan, 0.9, -1.0, 0.9, np.inf]).tolist() == [2, 4, 0, 3, 1, 5]
+    assert bar_order([]).tolist() == []
+
+
+def test_values_at_picks_each_curves_nearest_point():
+    from mlscope.core.series import values_at
+
+    curves = [np.array([0.0, 2.0, 4.0]), np.array([10.0, 20.0]), np.array([]),
+              np.array([0.0, 1.0, 2.9, 3.2])]
+    assert values_at(curves, 2.9) == [1, 0, None, 2]
+    assert values_at(curves, 3.1) == [2, 0, None, 3]
+    assert values_at(curves, 99) == [2, 1, None, 3]
+
+
+def test_scale_range():
+    from mlscope.core.series import scale_range
+
+    assert scale_range([3.0, np.nan, 1.0, np.inf]) == (1.0, 3.0)
+    assert scale_range([2.0, 2.0]) == (1.5, 2.5)
+    assert scale_range([np.nan]) is None

@@ -57,12 +57,20 @@ def not_blank(widget) -> bool:
     return len(colors) > 20
 
 
-def test_draws_one_chart_per_metric_with_legend(panel):
+def test_draws_one_chart_per_metric_with_legend(panel, qtbot):
     assert [c.title for c in panel.charts] == ["acc", "loss"]
     assert all(drawn_points(c) > 0 for c in panel.charts)
     legend = [panel.legend_list.item(i).text() for i in range(panel.legend_list.count())]
     assert legend == ["alpha", "beta", "gamma"]
-    assert panel.charts[0].plot.legend is not None  # in the chart too, so exports carry it
+    assert panel.charts[0].legend is None  # the sidebar has it: nothing covers the curves
+    panel.legend_check.setChecked(True)
+    chart = panel.charts[0]
+    assert chart.legend is not None
+    # beside the plot, not on it
+    qtbot.waitUntil(lambda: chart.legend.sceneBoundingRect().left()
+                    >= chart.vb.sceneBoundingRect().right())
+    panel.legend_check.setChecked(False)
+    assert panel.charts[0].legend is None
 
 
 def test_run_color_is_derived_from_the_id_and_pinnable(panel):
@@ -324,8 +332,7 @@ def test_awkward_data_never_crashes(qtbot):
     assert "3 NaN/inf values not drawn" in charts["m"].plot.titleLabel.text
     assert "logging order" in charts["nosteps"].plot.titleLabel.text
     assert "3 of 4 runs have no values" in charts["single"].plot.titleLabel.text
-    assert any(isinstance(i, __import__("pyqtgraph").ScatterPlotItem)
-               for i in charts["single"]._extra)  # the lone point is a dot
+    assert charts["single"].kind == "bar" and len(charts["single"].bars) == 1
     legend = [p.legend_list.item(i).text() for i in range(p.legend_list.count())]
     assert "empty (no data)" in legend
     p.logy_check.setChecked(True)
@@ -440,18 +447,175 @@ def test_toolbar_overflows_into_a_menu_and_the_grid_follows_the_width(qtbot):
 
 def test_window_at_1280x800_keeps_its_size_with_charts_shown(built, qtbot, window,
                                                              open_store_page):
+    """A store written by MLflow's client: runs with one rmse each get a bar chart, one bar
+    a run in the run's colour; the metrics they lack are one line; nothing scrolls sideways."""
     from PySide6.QtWidgets import QScrollBar
 
     page = open_store_page(built["sqlite"], "alpha")
-    ids = built["sql_ids"]
-    page.runs.select_runs([ids["running"], *ids["children"]], current=ids["running"])
+    frame = page.runs.model.frame
+    by_name = dict(zip(frame["run_name"], frame["run_id"], strict=True))
+    runs = [by_name[n] for n in ("elastic-failed", "sweep-child-0", "sweep-child-1")]
+    page.runs.select_runs(runs, current=runs[0])
     assert page.show_view("charts")
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: page.charts.panel is not None and bool(page.charts.panel.charts),
                     timeout=30_000)
+    panel = page.charts.panel
+    qtbot.waitUntil(lambda: panel.empty_label.isVisible(), timeout=30_000)
     qtbot.wait(50)
     assert window.minimumSizeHint().width() <= 1280
     assert window.width() == 1280
     bars = [b for b in page.charts.view.findChildren(QScrollBar)
             if b.orientation() == Qt.Horizontal and b.isVisible()]
     assert bars == []
+    (chart,) = panel.charts
+    assert chart.kind == "bar" and chart.title == "rmse"
+    assert [(b.label, b.value) for b in chart.bars] == [
+        ("elastic-failed", 0.7), ("sweep-child-1", 0.4), ("sweep-child-0", 0.3)]
+    assert [b.color for b in chart.bars] == [page.colors.hex(r) for r in
+                                             (runs[0], runs[2], runs[1])]
+    assert panel.empty_label.text().startswith("No values for the selected runs: ")
+    assert "train/loss" in panel.empty_label.text()
+
+
+# -- every kind of metric ------------------------------------------------------------------------
+
+
+def single_values(values: dict, key="rmse"):
+    return pd.DataFrame({"run_id": list(values), "key": key, "step": 0,
+                         "timestamp": [T0 + i for i in range(len(values))],
+                         "value": list(values.values())})
+
+
+def test_single_value_metrics_are_bars_sorted_in_run_colours(panel, qtbot):
+    panel.set_history(pd.concat([history(), single_values({"ra": 0.5, "rb": 0.9, "rc": 0.2})]),
+                      RUNS, None)
+    panel.set_checked_metrics(["loss", "rmse"])
+    kinds = {c.title: c.kind for c in panel.charts}
+    assert kinds == {"loss": "line", "rmse": "bar"}  # a history stays a line chart
+    bars = panel.charts[1]
+    assert [(b.label, b.value) for b in bars.bars] == [("beta", 0.9), ("alpha", 0.5),
+                                                       ("gamma", 0.2)]
+    assert [b.color for b in bars.bars] == [panel.colors.color(r) for r in ("rb", "ra", "rc")]
+    ticks = bars.plot.getAxis("left")._tickLevels[0]
+    assert [name for _, name in ticks] == ["beta", "alpha", "gamma"]  # names on the axis
+    qtbot.wait(20)
+    # the top bar is drawn in beta's colour
+    pos = bars.vb.mapViewToScene(QPointF(0.45, 0)) - panel.canvas.ci.scenePos()
+    image = panel.canvas.grab().toImage()
+    assert QColor(image.pixel(round(pos.x()), round(pos.y()))).name() == \
+        QColor(panel.colors.color("rb")).name()
+    info = panel.hover_scene(bars.vb.mapViewToScene(QPointF(0.1, 1)))
+    assert (info["label"], info["value"], info["rank"]) == ("alpha", 0.5, 2)
+    assert panel.readout.isVisible() and "0.5" in panel.readout.text()
+    panel.group_combo.setCurrentIndex(panel.group_combo.findData("params.lr"))
+    bars = next(c for c in panel.charts if c.kind == "bar")
+    assert [(b.label, b.value) for b in bars.bars] == [("0.01 (1 run)", 0.9),
+                                                       ("0.1 (2 runs)", pytest.approx(0.35))]
+    assert (bars.bars[1].lo, bars.bars[1].hi) == (0.2, 0.5)  # the min-max whisker
+
+
+def test_metrics_the_runs_lack_collapse_into_one_line(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 700)
+    p.show()
+    frame = params().assign(**{"metrics.f1": np.nan, "metrics.auc": np.nan})
+    p.set_params(frame)
+    p.set_runs(["ra", "rb"], NAMES)
+    assert {c.title for c in p.charts} == {"auc", "f1", "loss"}  # still loading: charts wait
+    assert not p.empty_label.isVisible()
+    p.set_history(history(["ra", "rb"], ["loss"]), ["ra", "rb"], None)
+    assert [c.title for c in p.charts] == ["loss"]
+    assert p.empty_label.isVisible()
+    assert p.empty_label.text() == "No values for the selected runs: auc, f1"
+    assert p.empty_label.height() < 60
+    p.set_runs([], {})
+    assert p.charts == [] and "Select runs" in p.empty_label.text()
+
+
+def test_axis_labels_on_every_chart(panel):
+    panel.set_history(pd.concat([history(), single_values({"ra": 0.5, "rb": 0.9})]), RUNS, None)
+    panel.set_checked_metrics(["acc", "loss", "rmse"])
+    for chart in panel.charts:
+        bottom = chart.plot.getAxis("bottom").labelText
+        left = chart.plot.getAxis("left").labelText
+        if chart.kind == "bar":
+            assert bottom == chart.title  # the value axis; run names label the bars
+        else:
+            assert (bottom, left) == ("Step", chart.title)
+        assert chart.plot.getAxis("bottom").label.isVisible()
+    for mode, text in (("wall", "Wall time"), ("relative", "Relative time")):
+        panel.x_combo.setCurrentIndex(panel.x_combo.findData(mode))
+        assert panel.charts[0].plot.getAxis("bottom").labelText == text
+
+
+def test_hover_lists_every_run_at_that_step_sorted_and_stays_inside(panel, qtbot):
+    chart = panel.charts[1]  # loss: gamma 3x, beta 2x, alpha 1x of the same curve
+    chart.vb.setRange(xRange=(0, 98), yRange=(0, 3.5), padding=0)
+    qtbot.wait(10)
+    info = panel.hover_scene(chart.vb.mapViewToScene(QPointF(20.3, 0.6)))  # nearest: alpha
+    assert info["label"] == "alpha" and info["step"] == 20
+    rows = info["rows"]
+    assert [r["label"] for r in rows] == ["gamma", "beta", "alpha"]  # every run, by value
+    assert [r["step"] for r in rows] == [20, 20, 20]
+    values = [r["value"] for r in rows]
+    assert values == sorted(values, reverse=True)
+    assert values[0] == pytest.approx(3.0 * np.exp(-0.5) + 0.01 * np.sin(20))
+    text = panel.readout.text()
+    assert text.index("gamma") < text.index("beta") < text.index("alpha")
+    area = panel.canvas.mapFromScene(chart.vb.sceneBoundingRect()).boundingRect()
+    for x, y in ((1, 3.4), (97, 3.4), (97, 0.1), (1, 0.1), (50, 1.5)):  # corners: it flips
+        panel.hover_scene(chart.vb.mapViewToScene(QPointF(x, y)))
+        assert panel.readout.isVisible()
+        assert area.contains(panel.readout.geometry()), (x, y)
+    # opaque: the grid lines under it do not show through its padding
+    box = panel.readout.geometry()
+    image = panel.canvas.grab().toImage()
+    strip = {QColor(image.pixel(box.left() + 3, y)).name()
+             for y in range(box.top() + 3, box.bottom() - 3)}
+    assert strip == {"#ffffff"}
+    panel.hover_scene(QPointF(-500, -500))
+    assert not panel.readout.isVisible()
+
+
+def test_overlay_scales_metrics_of_different_size_to_share_an_axis(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    p.show()
+    steps = np.arange(20)
+    frame = pd.concat([
+        pd.DataFrame({"run_id": "ra", "key": "loss", "step": steps, "timestamp": T0 + steps,
+                      "value": 9500.0 - steps * 100}),
+        pd.DataFrame({"run_id": "ra", "key": "acc", "step": steps, "timestamp": T0 + steps,
+                      "value": 0.5 + steps * 0.02})])
+    p.set_runs(["ra"], NAMES)
+    p.set_history(frame, ["ra"], None)
+    scale_action = p._tool_actions[p.normalise_check]
+    assert not scale_action.isVisible()  # grid: nothing to scale
+    p.layout_combo.setCurrentIndex(p.layout_combo.findData("overlay"))
+    (chart,) = p.charts
+    assert scale_action.isVisible() and p.normalise_check.isChecked()
+    for trace in chart.traces:  # accuracy is no flat line under a loss of 9,500
+        assert trace.curve.y.min() == pytest.approx(0) and trace.curve.y.max() == pytest.approx(1)
+    assert "0–1" in chart.plot.getAxis("left").labelText
+    info = p.hover_scene(chart.vb.mapViewToScene(QPointF(0, 1.0)))
+    assert {r["key"]: r["value"] for r in info["rows"]} == {"loss": 9500.0, "acc": 0.5}
+    p.normalise_check.setChecked(False)
+    assert max(t.curve.y.max() for t in p.charts[0].traces) == 9500.0
+    p.normalise_check.setChecked(True)
+    p.logy_check.setChecked(True)
+    assert not p.normalise_check.isEnabled()  # scaling to 0-1 has no meaning on a log axis
+    assert max(t.curve.y.max() for t in p.charts[0].traces) == pytest.approx(np.log10(9500))
+
+
+def test_status_counts_read_right(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    p.set_runs(["ra"], NAMES)
+    p.set_history(history(["ra"], ["loss"], n=1).iloc[:1], ["ra"], None)
+    assert p.status_label.text() == "1 run · 1 chart · 1 point"
+    p.set_runs(["ra", "rb"], NAMES)
+    p.set_history(history(["ra", "rb"], ["loss"], n=3), ["ra", "rb"], None)
+    assert p.status_label.text() == "2 runs · 1 chart · 6 points"

@@ -65,6 +65,39 @@ def grid_columns(width: float, n_charts: int, min_width: int = CHART_MIN_WIDTH,
     return max(1, min(n_charts, most, int(width // min_width)))
 
 
+# -- kinds of metric ------------------------------------------------------------------------------
+
+
+def single_valued(lengths) -> bool:
+    """Whether a metric is one number per run (rmse, r2 in most stores): every run that has
+    it logged exactly one value. Such a metric is read as bars across runs; a line through
+    one point per run is a stack of dots at step 0."""
+    counts = [int(n) for n in lengths if n]
+    return bool(counts) and all(n == 1 for n in counts)
+
+
+def bar_order(values) -> np.ndarray:
+    """Indices from the largest value to the smallest, ties in their given order; values
+    that cannot be drawn (NaN, inf) last, so a ranking reads top down."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    ranked = np.flatnonzero(finite)[np.argsort(-v[finite], kind="stable")]
+    return np.concatenate([ranked, np.flatnonzero(~finite)]).astype(np.intp)
+
+
+def scale_range(values) -> tuple[float, float] | None:
+    """(low, high) of the finite values, for scaling a metric to 0-1 beside others in one
+    chart; None when there is nothing finite. A flat metric gets a span of 1 around it."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if hi == lo:
+        return lo - 0.5, hi + 0.5
+    return lo, hi
+
+
 # -- smoothing ------------------------------------------------------------------------------
 
 
@@ -380,6 +413,25 @@ def nearest_point(curves, cx: float, cy: float, px_per_x: float, px_per_y: float
                 if d < best_d:
                     best, best_d = (ci, k), d
     return best
+
+
+def values_at(curves, cx: float):
+    """Per curve, the index of its point nearest to ``cx`` on the x axis (None for an
+    empty curve): TensorBoard's hover, one value per run at the cursor's x."""
+    out = []
+    for x in curves:
+        x = np.asarray(x)
+        if x.size == 0:
+            out.append(None)
+            continue
+        j = int(np.searchsorted(x, cx))
+        if j >= x.size:
+            out.append(x.size - 1)
+        elif j == 0:
+            out.append(0)
+        else:
+            out.append(j if abs(x[j] - cx) < abs(cx - x[j - 1]) else j - 1)
+    return out
 
 
 # -- splitting the long frame -------------------------------------------------------------------

@@ -9,6 +9,7 @@ the user asks for metrics it has not got yet. All the maths lives in
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,19 +40,23 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from mlscope.core.format import plural
 from mlscope.core.series import (
     PALETTE,
+    Aggregate,
     ColorBook,
     aggregate,
     drawable,
     ema,
     grid_columns,
     group_runs,
+    scale_range,
+    single_valued,
     split_history,
     x_values,
 )
 
-from .charts_plot import Band, MetricChart, Trace, export_svg
+from .charts_plot import Band, Bar, BarChart, MetricChart, Trace, export_svg, readout_html
 
 # Overlaid metrics share a run's colour and differ by line style.
 METRIC_STYLES = (
@@ -60,7 +65,7 @@ METRIC_STYLES = (
 )
 DEFAULT_CHECKED = 12  # metrics shown at first; more is one click in the picker
 ROW_HEIGHT = 250      # a chart never gets shorter than this: the grid scrolls instead
-IN_PLOT_LEGEND = 10   # beyond this many entries the sidebar legend is the readable one
+EMPTY_NAMED = 12      # metrics named in the "no values" line; the rest in its tooltip
 
 
 @dataclass
@@ -98,6 +103,8 @@ class ChartPanel(QWidget):
         self._export: list[tuple] = []
         self.charts: list[MetricChart] = []
         self._columns = 0
+        self._spec_list: list = []
+        self._legend_for_export = False
         self.last_hover: dict | None = None
         self._build_ui()
 
@@ -113,7 +120,7 @@ class ChartPanel(QWidget):
         self._loaded = {k for k in self._loaded if k[0] in keep}
         self._loaded_all &= keep
         self._request_missing()
-        self._redraw()
+        self._refresh()
 
     def set_history(self, frame: pd.DataFrame, run_ids=None, keys=None) -> None:
         """The complete history of ``run_ids`` x ``keys`` (defaults: what ``frame`` holds).
@@ -243,12 +250,28 @@ class ChartPanel(QWidget):
     def export_png(self, path: str) -> None:
         from pyqtgraph.exporters import ImageExporter
 
-        exporter = ImageExporter(self.canvas.ci)
-        exporter.parameters()["width"] = int(self.canvas.ci.boundingRect().width() * 2)
-        exporter.export(str(path))
+        with self._export_legend():
+            exporter = ImageExporter(self.canvas.ci)
+            exporter.parameters()["width"] = int(self.canvas.ci.boundingRect().width() * 2)
+            exporter.export(str(path))
 
     def export_svg(self, path: str) -> None:
-        export_svg(self.canvas.ci, path)
+        with self._export_legend():
+            export_svg(self.canvas.ci, path)
+
+    @contextmanager
+    def _export_legend(self):
+        """A picture leaves the sidebar behind: it carries the legend beside its first chart."""
+        if self.legend_check.isChecked():
+            yield
+            return
+        self._legend_for_export = True
+        self._redraw()
+        try:
+            yield
+        finally:
+            self._legend_for_export = False
+            self._redraw()
 
     def export_csv(self, path: str) -> None:
         self.plotted_frame().to_csv(path, index=False)
@@ -301,6 +324,13 @@ class ChartPanel(QWidget):
         self.group_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.group_combo.setMinimumContentsLength(12)
         self.group_combo.setToolTip("Group runs by a param or tag: one line per group")
+        self.normalise_check = QCheckBox("Scale 0–1", checked=True)
+        self.normalise_check.setToolTip(
+            "Overlay: scale each metric to 0–1 over the selected runs, so accuracy and a loss "
+            "of 9,500 share one axis; the hover readout shows the real values")
+        self.legend_check = QCheckBox("Legend")
+        self.legend_check.setToolTip("Show the legend beside the first chart too (exports "
+                                     "always carry it)")
         self.agg_combo = _combo([("Mean", "mean"), ("Median", "median")])
         self.band_combo = _combo([("Min–max band", "minmax"), ("±1 std band", "std"),
                                   ("No band", "none")])
@@ -340,18 +370,19 @@ class ChartPanel(QWidget):
 
         # A QToolBar hides what does not fit behind its "»" button: the panel never asks
         # for more width than the window has.
+        self._tool_actions = {}
         self.toolbar = QToolBar("Chart controls")
         self.toolbar.setMovable(False)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        for group in ((self.layout_combo, QLabel(" X "), self.x_combo, self.logx_check,
-                       self.logy_check),
+        for group in ((self.layout_combo, self.normalise_check, QLabel(" X "), self.x_combo,
+                       self.logx_check, self.logy_check, self.legend_check),
                       (QLabel("Smoothing "), self.smooth_slider, self.smooth_label),
                       (self.group_combo, self.agg_combo, self.band_combo),
                       (self.range_button, self.reset_button, self.export_button)):
             if self.toolbar.actions():
                 self.toolbar.addSeparator()
             for w in group:
-                self.toolbar.addWidget(w)
+                self._tool_actions[w] = self.toolbar.addWidget(w)
         more = self.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
         if more is not None:  # the style's own arrow is blank in some themes: draw "»"
             more.setIcon(_chevron_icon(self.palette().color(self.foregroundRole())))
@@ -361,6 +392,10 @@ class ChartPanel(QWidget):
         self.status_label = QLabel()
         self.status_label.setStyleSheet("color:#6b7280")
         self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.empty_label = QLabel(wordWrap=True, objectName="chartsEmptyLine")
+        self.empty_label.setStyleSheet("color:#4b5563; padding:2px 4px")
+        self.empty_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.empty_label.hide()
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("w")
@@ -370,12 +405,22 @@ class ChartPanel(QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.canvas)
         self.scroll.viewport().installEventFilter(self)
+        # The hover readout: a widget over the canvas, opaque, kept inside its chart.
+        self.readout = QLabel(self.canvas, objectName="chartReadout")
+        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.readout.setAutoFillBackground(True)
+        self.readout.setStyleSheet("QLabel#chartReadout { background: #ffffff; color: #111827;"
+                                   " border: 1px solid #d1d5db; border-radius: 4px;"
+                                   " padding: 4px 6px; }")
+        self.readout.hide()
 
         main = QWidget()
         mv = QVBoxLayout(main)
         mv.setContentsMargins(4, 0, 0, 0)
         mv.setSpacing(2)
         mv.addWidget(self.toolbar)
+        mv.addWidget(self.empty_label)
         mv.addWidget(self.scroll, 1)
         mv.addWidget(self.status_label)
         splitter = QSplitter()
@@ -396,7 +441,10 @@ class ChartPanel(QWidget):
         for combo in (self.layout_combo, self.x_combo):
             combo.currentIndexChanged.connect(self._on_axes_changed)
         self.logx_check.toggled.connect(self._rebuild)
+        self.logy_check.toggled.connect(self._update_normalise)
         self.logy_check.toggled.connect(self._rebuild)
+        self.normalise_check.toggled.connect(self._rebuild)
+        self.legend_check.toggled.connect(self._redraw)
         self.smooth_slider.valueChanged.connect(self._on_smoothing)
         self.group_combo.currentIndexChanged.connect(self._on_grouping)
         self.agg_combo.currentIndexChanged.connect(self._redraw)
@@ -409,6 +457,7 @@ class ChartPanel(QWidget):
         self._hover_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30,
                                            slot=lambda args: self.hover_scene(args[0]))
         self._update_group_controls()
+        self._update_normalise()
         self._rebuild()
 
     # -- reactions -------------------------------------------------------------------------
@@ -439,7 +488,14 @@ class ChartPanel(QWidget):
         if wall:
             self.logx_check.setChecked(False)  # log of epoch seconds shows nothing useful
         self.logx_check.setEnabled(not wall)
+        self._update_normalise()
         self._rebuild()
+
+    def _update_normalise(self, *_):
+        """Scaling to 0-1 is for overlaid metrics, and means nothing on a log axis."""
+        overlay = self.layout_combo.currentData() == "overlay"
+        self._tool_actions[self.normalise_check].setVisible(overlay)
+        self.normalise_check.setEnabled(overlay and not self.logy_check.isChecked())
 
     def _on_smoothing(self, value: int) -> None:
         self.smooth_label.setText(f"{value / 1000:.3f}")
@@ -482,17 +538,47 @@ class ChartPanel(QWidget):
             {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
 
     def hover_scene(self, scene_pos) -> dict | None:
-        """Crosshair and readout on the chart under ``scene_pos``; the point shown, if any."""
+        """Crosshair and readout on the chart under ``scene_pos``; the point shown, if any.
+
+        The readout lists every line's value at that x, highest first."""
         self.last_hover = None
         for chart in self.charts:
             info = chart.hover(scene_pos)
             if info is not None:
                 self.last_hover = info
+                self._show_readout(chart, info, scene_pos)
+        if self.last_hover is None:
+            self.readout.hide()
         return self.last_hover
 
-    def leaveEvent(self, event):  # noqa: N802 - Qt's name
+    def _show_readout(self, chart, info: dict, scene_pos) -> None:
+        """Beside the cursor, flipped and clamped so it never leaves the chart's plot."""
+        area = self.canvas.mapFromScene(chart.vb.sceneBoundingRect()).boundingRect()
+        line = self.readout.fontMetrics().lineSpacing() + 2
+        rows = max(2, (area.height() - 2 * line - 12) // line)
+        self.readout.setText(readout_html(info, rows))
+        self.readout.adjustSize()
+        size = self.readout.size()
+        cursor = self.canvas.mapFromScene(scene_pos)
+        x = cursor.x() + 16
+        if x + size.width() > area.right():
+            x = cursor.x() - 16 - size.width()
+        y = cursor.y() + 12
+        if y + size.height() > area.bottom():
+            y = cursor.y() - 12 - size.height()
+        x = max(area.left() + 2, min(x, area.right() - size.width() - 1))
+        y = max(area.top() + 2, min(y, area.bottom() - size.height() - 1))
+        self.readout.move(x, y)
+        self.readout.show()
+        self.readout.raise_()
+
+    def hide_hover(self) -> None:
         for chart in self.charts:
             chart.hide_hover()
+        self.readout.hide()
+
+    def leaveEvent(self, event):  # noqa: N802 - Qt's name
+        self.hide_hover()
         super().leaveEvent(event)
 
     # -- data bookkeeping --------------------------------------------------------------------
@@ -534,25 +620,59 @@ class ChartPanel(QWidget):
 
     # -- drawing ---------------------------------------------------------------------------
     def _refresh(self) -> None:
-        if self._update_keys():
+        if self._update_keys() or self._specs() != self._spec_list:
             self._rebuild()
         else:
             self._redraw()
 
+    def _specs(self):
+        """(title, keys, kind) of each chart: lines for metrics with histories (and those
+        still loading), bars for one value per run. Checked metrics that no selected run
+        has get no chart: they are named in one line above the grid."""
+        if not self._run_ids:
+            return []
+        lines, bars = [], []
+        for key in (k for k in self._keys if k in self._checked):
+            lengths = [self._length(r, key) for r in self._run_ids]
+            if single_valued(lengths):
+                bars.append(key)
+            elif any(lengths) or not all(self._known(r, key) for r in self._run_ids):
+                lines.append(key)
+        if self.layout_combo.currentData() == "overlay" and lines:
+            title = " · ".join(lines) if len(lines) <= 4 else f"{len(lines)} metrics"
+            specs = [(title, tuple(lines), "line")]
+        else:
+            specs = [(k, (k,), "line") for k in lines]
+        return specs + [(k, (k,), "bar") for k in bars]
+
+    def _length(self, rid: str, key: str) -> int:
+        s = self._data.get((rid, key))
+        return 0 if s is None else int(s.value.size)
+
+    def _known(self, rid: str, key: str) -> bool:
+        """Whether the history of this run's metric has been read (so empty means empty)."""
+        return rid in self._loaded_all or (rid, key) in self._loaded
+
+    def empty_metrics(self) -> list[str]:
+        """Checked metrics none of the selected runs has (after their history was read)."""
+        if not self._run_ids:
+            return []
+        charted = {k for _, keys, _ in self._spec_list for k in keys}
+        return [k for k in self._keys if k in self._checked and k not in charted]
+
     def _rebuild(self, *_):
         """New set of charts (metrics, layout, axes changed), then their content."""
+        self.hide_hover()
         self.canvas.clear()
         self.charts = []
-        keys = [k for k in self._keys if k in self._checked]
-        if self.layout_combo.currentData() == "overlay" and keys:
-            title = " · ".join(keys) if len(keys) <= 4 else f"{len(keys)} metrics"
-            specs = [(title, keys)]
-        else:
-            specs = [(k, [k]) for k in keys]
-        for title, chart_keys in specs:
-            chart = MetricChart(title, self.x_mode(), self.logx_check.isChecked(),
-                                self.logy_check.isChecked())
-            chart.keys = chart_keys
+        self._spec_list = self._specs()
+        lx, ly = self.logx_check.isChecked(), self.logy_check.isChecked()
+        for title, chart_keys, kind in self._spec_list:
+            if kind == "bar":
+                chart = BarChart(title)
+            else:
+                chart = MetricChart(title, self.x_mode(), lx, ly)
+            chart.keys = list(chart_keys)
             self.charts.append(chart)
         self._columns = 0
         self._place_charts()
@@ -573,8 +693,26 @@ class ChartPanel(QWidget):
                 self.canvas.ci.removeItem(chart.plot)
         for i, chart in enumerate(self.charts):
             self.canvas.ci.addItem(chart.plot, row=i // cols, col=i % cols)
-        rows = -(-len(self.charts) // cols) if self.charts else 0
-        self.canvas.setMinimumHeight(rows * ROW_HEIGHT)
+        self._size_rows()
+
+    def _size_rows(self) -> None:
+        """Line charts get at least ROW_HEIGHT and share what is left; bar charts get the
+        height their bars need, no more."""
+        layout = self.canvas.ci.layout
+        cols = max(self._columns, 1)
+        total = 0
+        for r in range(max(layout.rowCount(), 1)):
+            row = self.charts[r * cols:(r + 1) * cols]
+            if row and all(c.kind == "bar" for c in row):
+                h = max(c.height() for c in row)
+                layout.setRowMinimumHeight(r, h)
+                layout.setRowMaximumHeight(r, h)
+            else:
+                h = ROW_HEIGHT if row else 0
+                layout.setRowMinimumHeight(r, h)
+                layout.setRowMaximumHeight(r, 16_777_215)
+            total += h
+        self.canvas.setMinimumHeight(total + 6 * max(layout.rowCount() - 1, 0) if total else 0)
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
         if obj is self.scroll.viewport() and event.type() == QEvent.Resize:
@@ -591,33 +729,109 @@ class ChartPanel(QWidget):
         groups = group_runs(self._runs_frame, self._run_ids, group) if group else None
         contents = []
         for chart in self.charts:
-            if groups is not None:
+            if chart.kind == "bar":
+                contents.append(self._bar_content(chart.keys[0], groups))
+            elif groups is not None:
                 contents.append(self._group_content(chart.keys, w, groups, overlay))
             else:
                 contents.append(self._run_content(chart.keys, w, overlay))
-        legend = list(dict.fromkeys(e for content in contents for e in content[3]))
+        legend = list(dict.fromkeys(e for content in contents for e in content[-1]))
         if groups is None:  # runs in selection order, then metric styles
             order = {self._name(r): i for i, r in enumerate(self._run_ids)}
             legend.sort(key=lambda e: order.get(e[0], len(order)))
-        for n, (chart, (traces, bands, notes, _)) in enumerate(zip(self.charts, contents,
-                                                                   strict=True)):
-            in_plot = n == 0 and len(legend) <= IN_PLOT_LEGEND  # once, so exports carry it
-            chart.set_content(traces, bands, " · ".join(notes), legend if in_plot else None)
+        in_plot = self.legend_check.isChecked() or self._legend_for_export
+        first_line = next((c for c in self.charts if c.kind == "line"), None)
+        for chart, content in zip(self.charts, contents, strict=True):
+            if chart.kind == "bar":
+                bars, notes, _ = content
+                chart.set_bars(bars, " · ".join(notes))
+                continue
+            traces, bands, notes, _ = content
+            chart.set_content(traces, bands, " · ".join(notes),
+                              legend if in_plot and chart is first_line else None)
+            chart.set_y_label(self._y_label(chart.keys))
         if not self.charts:
             legend = [(self._name(r), self.colors.color(r), Qt.PenStyle.SolidLine)
                       for r in self._run_ids]
         self._fill_legend(legend)
+        self._size_rows()
+        self._update_empty_line()
         self._update_status()
+
+    def _normalising(self, keys) -> bool:
+        return (len(keys) > 1 and self.normalise_check.isChecked()
+                and self.normalise_check.isEnabled())
+
+    def _y_label(self, keys) -> str:
+        if len(keys) == 1:
+            return keys[0]
+        return "value, each metric scaled to 0–1" if self._normalising(keys) else "value"
+
+    def _scales(self, keys) -> dict[str, tuple[float, float]]:
+        """key -> (low, high) over the selected runs, when overlaid metrics are scaled."""
+        if not self._normalising(keys):
+            return {}
+        out = {}
+        for key in keys:
+            values = [self._data[(r, key)].value for r in self._run_ids if (r, key) in self._data]
+            span = scale_range(np.concatenate(values)) if values else None
+            if span is not None:
+                out[key] = span
+        return out
 
     def _name(self, rid: str) -> str:
         return self._names.get(rid) or rid[:8]
+
+    def _bar_content(self, key, groups):
+        """One bar per run with the metric (or per group: its mean or median, with the
+        spread as a whisker); the runs without it are counted in the note."""
+        bars, notes, legend = [], [], []
+        have = [r for r in self._run_ids if self._length(r, key)]
+        if groups is None:
+            for rid in have:
+                s = self._data[(rid, key)]
+                color = self.colors.color(rid)
+                bars.append(Bar(self._name(rid), float(s.value[0]), color, run_id=rid,
+                                info={"step": int(s.step[0]), "timestamp": int(s.timestamp[0])}))
+                legend.append((self._name(rid), color, Qt.PenStyle.SolidLine))
+                x, _ = x_values(s.step, s.timestamp, self.x_mode(), self._run_start(rid))
+                self._export.append(("run", key, rid, (x, s, None)))
+        else:
+            how, band = self.agg_combo.currentData(), self.band_combo.currentData()
+            for gi, (label, rids) in enumerate(groups.items()):
+                values = np.array([self._data[(r, key)].value[0] for r in rids if r in have])
+                values = values[np.isfinite(values)]
+                if not values.size:
+                    continue
+                center = float(np.mean(values) if how == "mean" else np.median(values))
+                lo = hi = None
+                if band == "minmax":
+                    lo, hi = float(values.min()), float(values.max())
+                elif band == "std":
+                    sd = float(values.std())
+                    lo, hi = center - sd, center + sd
+                color = PALETTE[gi % len(PALETTE)]
+                name = f"{label} ({plural(values.size, 'run')})"
+                bars.append(Bar(name, center, color, lo=lo, hi=hi,
+                                info={"center": center, "lo": lo if lo is not None else center,
+                                      "hi": hi if hi is not None else center,
+                                      "n": values.size, "how": how}))
+                legend.append((name, color, Qt.PenStyle.SolidLine))
+        missing = len(self._run_ids) - len(have)
+        if missing:
+            notes.append(f"{missing} of {plural(len(self._run_ids), 'run')} have no values")
+        return bars, notes, legend
 
     def _run_content(self, keys, w, overlay):
         traces, notes, legend = [], [], []
         mode, lx, ly = self.x_mode(), self.logx_check.isChecked(), self.logy_check.isChecked()
         empty, nonfinite, nonpositive, stepless = set(), 0, 0, False
+        scales = self._scales(keys)
         for ki, key in enumerate(keys):
             style = METRIC_STYLES[ki % len(METRIC_STYLES)] if overlay else Qt.PenStyle.SolidLine
+            lo, hi = scales.get(key, (0.0, 1.0))
+            scale = (lambda v, lo=lo, hi=hi: (v - lo) / (hi - lo)) if key in scales else (
+                lambda v: v)
             for rid in self._run_ids:
                 s = self._data.get((rid, key))
                 if s is None or s.value.size == 0:
@@ -626,7 +840,7 @@ class ChartPanel(QWidget):
                 start = self._run_start(rid)
                 x, note = x_values(s.step, s.timestamp, mode, start)
                 stepless |= bool(note)
-                raw = drawable(x, s.value, lx, ly)
+                raw = drawable(x, scale(s.value), lx, ly)
                 nonfinite += raw.nonfinite
                 nonpositive += raw.nonpositive
                 smoothed = ema(s.value, w) if w else None
@@ -637,7 +851,7 @@ class ChartPanel(QWidget):
                     info["smoothed"] = smoothed
                     traces.append(Trace(name, color, key, raw, faint=True, style=style,
                                         run_id=rid, info=info))
-                    main = drawable(x, smoothed, lx, ly)
+                    main = drawable(x, scale(smoothed), lx, ly)
                 else:
                     main = raw
                 traces.append(Trace(name, color, key, main, style=style, run_id=rid, info=info,
@@ -651,7 +865,7 @@ class ChartPanel(QWidget):
                        for i, k in enumerate(keys)]
         empty -= shown
         if empty:
-            notes.append(f"{len(empty)} of {len(self._run_ids)} runs have no values")
+            notes.append(f"{len(empty)} of {plural(len(self._run_ids), 'run')} have no values")
         notes += _value_notes(nonfinite, nonpositive, stepless)
         return traces, [], notes, legend
 
@@ -660,6 +874,7 @@ class ChartPanel(QWidget):
         mode, lx, ly = self.x_mode(), self.logx_check.isChecked(), self.logy_check.isChecked()
         how, band = self.agg_combo.currentData(), self.band_combo.currentData()
         nonfinite, stepless = 0, False
+        scales = self._scales(keys)
         for ki, key in enumerate(keys):
             style = METRIC_STYLES[ki % len(METRIC_STYLES)] if overlay else Qt.PenStyle.SolidLine
             for gi, (label, rids) in enumerate(groups.items()):
@@ -680,18 +895,21 @@ class ChartPanel(QWidget):
                         main_curves.append((xs, ema(s.value, w)[ok][order]))
                 if not raw_curves:
                     continue
-                name = f"{label} ({len(rids)} run{'s' if len(rids) != 1 else ''})"
+                name = f"{label} ({plural(len(rids), 'run')})"
                 agg = aggregate(main_curves or raw_curves, how, band)
                 info = _group_info(agg, mode, how)
+                shown = _scaled(agg, scales.get(key))
                 if w:
                     faint = aggregate(raw_curves, how, "none")
-                    traces.append(Trace(name, color, key, drawable(faint.x, faint.center, lx, ly),
-                                        faint=True, style=style, info=_group_info(faint, mode,
-                                                                                  how)))
-                traces.append(Trace(name, color, key, drawable(agg.x, agg.center, lx, ly),
+                    traces.append(Trace(name, color, key,
+                                        drawable(faint.x, _scaled(faint, scales.get(key)).center,
+                                                 lx, ly),
+                                        faint=True, style=style,
+                                        info=_group_info(faint, mode, how)))
+                traces.append(Trace(name, color, key, drawable(shown.x, shown.center, lx, ly),
                                     style=style, info=info, bold=True))
                 if band != "none":
-                    bands.append(_band(agg, color, lx, ly))
+                    bands.append(_band(shown, color, lx, ly))
                 legend.append((name, color, Qt.PenStyle.SolidLine))
                 self._export.append(("group", key, label, (agg, how)))
         if overlay and len(keys) > 1:
@@ -715,9 +933,25 @@ class ChartPanel(QWidget):
                     item.setForeground(QColor("#9ca3af"))
                     self.legend_list.addItem(item)
 
+    def _update_empty_line(self) -> None:
+        """One line instead of a full-size empty chart per metric the runs lack."""
+        if not self._run_ids:
+            text = "Select runs in the Runs tab to chart their metrics." if self._keys else ""
+            tip = ""
+        else:
+            empty = self.empty_metrics()
+            names = ", ".join(empty[:EMPTY_NAMED]) + (
+                f" and {len(empty) - EMPTY_NAMED} more" if len(empty) > EMPTY_NAMED else "")
+            text = f"No values for the selected runs: {names}" if empty else ""
+            tip = "\n".join(empty) if len(empty) > EMPTY_NAMED else ""
+        self.empty_label.setText(text)
+        self.empty_label.setToolTip(tip)
+        self.empty_label.setVisible(bool(text))
+
     def _update_status(self) -> None:
         points = sum(s.value.size for s in self._data.values())
-        text = f"{len(self._run_ids)} runs · {len(self.charts)} charts · {points:,} points"
+        text = " · ".join((plural(len(self._run_ids), "run"), plural(len(self.charts), "chart"),
+                           plural(points, "point")))
         if self._keys and not self._checked:
             text += " · pick a metric on the left"
         self.status_label.setText(text)
@@ -755,6 +989,15 @@ def _value_notes(nonfinite: int, nonpositive: int, stepless: bool) -> list[str]:
     if stepless:
         notes.append("logged without steps: x is logging order")
     return notes
+
+
+def _scaled(agg, span):
+    """An aggregate's line and band scaled to 0-1 by ``span`` (overlay), for drawing only."""
+    if span is None:
+        return agg
+    lo, hi = span
+    f = 1.0 / (hi - lo)
+    return Aggregate(agg.x, (agg.center - lo) * f, (agg.lo - lo) * f, (agg.hi - lo) * f, agg.n)
 
 
 def _group_info(agg, mode: str, how: str) -> dict:

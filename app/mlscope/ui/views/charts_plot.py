@@ -20,10 +20,17 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QPaintEngine, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPaintEngine, QPainter, QPainterPath, QPen
 
 from mlscope.core.format import format_duration
-from mlscope.core.series import Curve, MinMaxPyramid, isolated, nearest_point
+from mlscope.core.series import (
+    Curve,
+    MinMaxPyramid,
+    bar_order,
+    isolated,
+    nearest_point,
+    values_at,
+)
 
 # Past this many points in a frame lines are drawn 1 pixel wide: Qt's raster engine strokes
 # wider antialiased paths (a min/max zigzag above all) 10-30x slower than cosmetic hairlines.
@@ -169,22 +176,24 @@ def _span(pairs):
 class MetricChart:
     """A PlotItem showing traces and bands, redrawing their detail as the view moves."""
 
+    kind = "line"
+
     def __init__(self, title: str, x_mode: str, log_x: bool, log_y: bool):
         axis = {"wall": WallTimeAxis, "relative": DurationAxis}.get(x_mode, pg.AxisItem)
         self.plot = pg.PlotItem(axisItems={"bottom": axis(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLogMode(x=log_x, y=log_y)
         self.plot.setMenuEnabled(False)  # its own log/transform menu would bypass ours
-        for name in ("left", "bottom"):
-            axis_item = self.plot.getAxis(name)
-            axis_item.setPen(pg.mkPen("#9ca3af"))
-            axis_item.setTextPen(pg.mkPen("#374151"))
+        _style_axes(self.plot)
+        self.plot.setLabel("bottom", X_LABELS.get(x_mode, x_mode))
+        self.plot.setLabel("left", title)
         self.x_mode = x_mode
         self.key = title
         self.title = title
         self.traces: list[Trace] = []
         self.batches: list[BatchCurve] = []
         self._extra: list = []
+        self.legend: pg.LegendItem | None = None
         self.vb = self.plot.getViewBox()
         self._timer = QTimer()
         self._timer.setSingleShot(True)
@@ -200,9 +209,7 @@ class MetricChart:
         """Replaces everything drawn; the view range stays unless it follows the data."""
         for item in self.batches + self._extra:
             self.plot.removeItem(item)
-        if self.plot.legend is not None:
-            self.plot.legend.scene() and self.plot.legend.scene().removeItem(self.plot.legend)
-            self.plot.legend = None
+        self._remove_legend()
         self.batches, self._extra = [], []
         self.traces = [t for t in traces if t.curve.x.size]
         for band in bands:
@@ -228,10 +235,13 @@ class MetricChart:
         self.refresh()
 
     def set_note(self, note: str) -> None:
-        html = f"<span style='font-weight:600;color:#111827'>{_esc(self.title)}</span>"
-        if note:
-            html += f"&nbsp;&nbsp;<span style='color:#6b7280;font-size:8pt'>{_esc(note)}</span>"
-        self.plot.setTitle(html, size="10pt")
+        _set_title(self.plot, self.title, note)
+
+    def set_y_label(self, text: str) -> None:
+        self.plot.setLabel("left", text)
+
+    def height(self) -> int:
+        return 0  # takes what the grid row gives
 
     def _add_band(self, band: Band) -> None:
         color = QColor(band.color)
@@ -264,11 +274,23 @@ class MetricChart:
             self._extra.append(dots)
 
     def _add_legend(self, entries) -> None:
-        legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt", verSpacing=-6,
-                                     labelTextColor="#1f2937", brush=pg.mkBrush(255, 255, 255, 210),
-                                     pen=pg.mkPen("#e5e7eb"))
+        """The legend in its own column right of the plot: beside the curves, never on them."""
+        legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6, labelTextColor="#1f2937")
         for name, color, style in entries:
             legend.addItem(pg.PlotDataItem(pen=_pen(color, style, True, True)), _esc(name))
+        # pyqtgraph sizes a legend itself (it does not sit in a layout cell): reserve a
+        # column of its width right of the plot and pin it to the top right corner there.
+        self.plot.layout.setColumnFixedWidth(3, legend.width() + 6)
+        legend.setParentItem(self.plot)
+        legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-2, 28))
+        self.legend = legend
+
+    def _remove_legend(self) -> None:
+        if self.legend is not None:
+            self.plot.layout.setColumnFixedWidth(3, 0)
+            if self.legend.scene() is not None:
+                self.legend.scene().removeItem(self.legend)
+            self.legend = None
 
     # -- level of detail ---------------------------------------------------------------------
     def refresh(self) -> None:
@@ -293,50 +315,214 @@ class MetricChart:
     def _make_hover(self):
         pen = pg.mkPen("#9ca3af", width=1, style=Qt.PenStyle.DashLine)
         vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        hline = pg.InfiniteLine(angle=0, movable=False, pen=pen)
-        marker = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5))
-        label = pg.TextItem(anchor=(0, 1), color="#111827", fill=pg.mkBrush(255, 255, 255, 235),
-                            border=pg.mkPen("#d1d5db"))
-        for item in (vline, hline, marker, label):
+        markers = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.5))
+        for item in (vline, markers):
             item.setZValue(10)
             item.hide()
             self.plot.addItem(item, ignoreBounds=True)
-        return vline, hline, marker, label
+        return vline, markers
 
     def hide_hover(self) -> None:
         for item in self._hover_items:
             item.hide()
 
     def hover(self, scene_pos: QPointF) -> dict | None:
-        """Shows the crosshair at the nearest point to the cursor; returns that point's info."""
+        """Every line's value at the cursor's x (its nearest point), highest first, as
+        TensorBoard's tooltip; the point nearest the cursor's top level for the caller."""
         if not self.vb.sceneBoundingRect().contains(scene_pos):
             self.hide_hover()
             return None
-        strong = [t for t in self.traces if not t.faint] or self.traces
+        strong = [t for t in self.traces if not t.faint and t.curve.x.size] or [
+            t for t in self.traces if t.curve.x.size]
+        if not strong:
+            self.hide_hover()
+            return None
         pos = self.vb.mapSceneToView(scene_pos)
         (x0, x1), (y0, y1) = self.vb.viewRange()
         sx = self.vb.width() / ((x1 - x0) or 1.0)
         sy = self.vb.height() / ((y1 - y0) or 1.0)
         hit = nearest_point([(t.curve.x, t.curve.y) for t in strong], pos.x(), pos.y(), sx, sy)
-        if hit is None:
+        trace, i = strong[hit[0]], hit[1]
+        x = float(trace.curve.x[i])
+        rows = []
+        for t, j in zip(strong, values_at([t.curve.x for t in strong], x), strict=True):
+            row = hover_info(t, j)
+            row.update(color=t.color, x=float(t.curve.x[j]), y=float(t.curve.y[j]),
+                       nearest=t is trace and j == i)
+            rows.append(row)
+        rows.sort(key=lambda r: -r["y"])  # as the lines lie on screen: highest first
+        vline, markers = self._hover_items
+        vline.setPos(x)
+        markers.setData([r["x"] for r in rows], [r["y"] for r in rows],
+                        brush=[pg.mkBrush(r["color"]) for r in rows])
+        vline.show()
+        markers.show()
+        point = hover_info(trace, i)
+        point.update(color=trace.color, rows=rows, x_mode=self.x_mode)
+        return point
+
+
+X_LABELS = {"step": "Step", "wall": "Wall time", "relative": "Relative time"}
+BAR_PITCH = 26       # pixels per bar: room for an 8-9 pt run name
+BAR_CHROME = 86      # title, value axis and its label
+VALUE_LABELS_UP_TO = 40  # more bars than this: values on hover only
+
+
+@dataclass(eq=False)
+class Bar:
+    """One run's (or group's) single value of a metric."""
+
+    label: str
+    value: float
+    color: str
+    run_id: str | None = None
+    lo: float | None = None  # a group's spread, drawn as a whisker
+    hi: float | None = None
+    info: dict = field(default_factory=dict)
+
+
+class BarChart:
+    """A single-value metric across runs: horizontal bars sorted from the largest value
+    down, in the runs' colours, run names on the left, the value at each bar's end.
+
+    Same face to the panel as :class:`MetricChart` (``plot``, ``vb``, ``hover``...)."""
+
+    kind = "bar"
+
+    def __init__(self, title: str):
+        self.plot = pg.PlotItem()
+        self.plot.showGrid(x=True, y=False, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.vb = self.plot.getViewBox()
+        self.vb.invertY(True)  # the first (largest) bar on top
+        self.vb.setMouseEnabled(x=True, y=False)
+        _style_axes(self.plot)
+        self.plot.setLabel("bottom", title)
+        self.title = self.key = title
+        self.keys = [title]
+        self.traces: list[Trace] = []
+        self.batches: list = []
+        self.bars: list[Bar] = []
+        self._items: list = []
+        self.note = ""
+        self._highlight = pg.BarGraphItem(x0=[0], y=[0], height=0.84, width=[0],
+                                          brush=pg.mkBrush(0, 0, 0, 0),
+                                          pen=pg.mkPen("#111827", width=1.5))
+        self._highlight.setZValue(5)
+        self._highlight.hide()
+        self.plot.addItem(self._highlight, ignoreBounds=True)
+
+    def height(self) -> int:
+        return BAR_CHROME + BAR_PITCH * max(len(self.bars), 2)
+
+    def set_bars(self, bars: list[Bar], note: str = "") -> None:
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items = []
+        self.bars = [bars[i] for i in bar_order([b.value for b in bars])]
+        self.set_note(note)
+        n = len(self.bars)
+        axis = self.plot.getAxis("left")
+        metrics = QFontMetrics(QFont())
+        names = [metrics.elidedText(b.label, Qt.ElideMiddle, 150) for b in self.bars]
+        axis.setTicks([[(i, name) for i, name in enumerate(names)], []])
+        axis.setWidth(min(160, max([metrics.horizontalAdvance(t) for t in names] + [20]) + 14))
+        ok = [i for i, b in enumerate(self.bars) if math.isfinite(b.value)]
+        if ok:
+            values = np.array([self.bars[i].value for i in ok])
+            item = pg.BarGraphItem(
+                x0=np.minimum(values, 0), width=np.abs(values), y=np.array(ok, dtype=float),
+                height=0.68, brushes=[pg.mkBrush(self.bars[i].color) for i in ok],
+                pens=[pg.mkPen(QColor(self.bars[i].color).darker(115)) for i in ok])
+            self._add(item)
+        whiskers = [i for i in ok if self.bars[i].lo is not None and self.bars[i].hi is not None
+                    and self.bars[i].hi > self.bars[i].lo]
+        if whiskers:
+            c = np.array([self.bars[i].value for i in whiskers])
+            self._add(pg.ErrorBarItem(
+                x=c, y=np.array(whiskers, dtype=float), beam=0.25, pen=pg.mkPen("#374151"),
+                left=c - np.array([self.bars[i].lo for i in whiskers]),
+                right=np.array([self.bars[i].hi for i in whiskers]) - c))
+        lo = min([0.0] + [self.bars[i].lo if self.bars[i].lo is not None else self.bars[i].value
+                          for i in ok])
+        hi = max([0.0] + [self.bars[i].hi if self.bars[i].hi is not None else self.bars[i].value
+                          for i in ok])
+        span = (hi - lo) or 1.0
+        if n <= VALUE_LABELS_UP_TO:
+            for i, b in enumerate(self.bars):
+                finite = math.isfinite(b.value)
+                end = b.hi if finite and b.hi is not None else (b.value if finite else 0.0)
+                text = pg.TextItem(_num(b.value), color="#374151",
+                                   anchor=(0, 0.5) if not finite or b.value >= 0 else (1, 0.5))
+                text.setFont(_small_font())
+                text.setPos(end + span * 0.01 * (1 if end >= 0 else -1), i)
+                self._add(text, ignore_bounds=True)
+        # Room for the value labels: about a sixth of the plot beyond the longest bar.
+        self.vb.setXRange(lo - (span * 0.16 if lo < 0 else 0), hi + (span * 0.16 if hi > 0 else 0),
+                          padding=0.02)
+        self.vb.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
+        self.vb.setLimits(yMin=-1, yMax=max(n, 1))
+        if not ok:
+            text = pg.TextItem("no data to draw", color="#6b7280", anchor=(0.5, 0.5))
+            text.setPos(0.5 * (lo + hi), (n - 1) / 2 if n else 0)
+            self._add(text, ignore_bounds=True)
+
+    def _add(self, item, ignore_bounds: bool = False) -> None:
+        self.plot.addItem(item, ignoreBounds=ignore_bounds)
+        self._items.append(item)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        _set_title(self.plot, self.title, note)
+
+    def refresh(self) -> None:
+        """Bars have no level of detail to redo."""
+
+    def hide_hover(self) -> None:
+        self._highlight.hide()
+
+    def hover(self, scene_pos: QPointF) -> dict | None:
+        """The bar under the cursor's row: its run, value and rank."""
+        if not self.vb.sceneBoundingRect().contains(scene_pos) or not self.bars:
             self.hide_hover()
             return None
-        trace, i = strong[hit[0]], hit[1]
-        x, y = float(trace.curve.x[i]), float(trace.curve.y[i])
-        vline, hline, marker, label = self._hover_items
-        vline.setPos(x)
-        hline.setPos(y)
-        marker.setData([x], [y], brush=pg.mkBrush(trace.color))
-        point = hover_info(trace, i)
-        label.setHtml(_hover_html(point, trace.color))
-        # Keep the label inside the view: flip it to the side with more room.
-        right = x > (x0 + x1) / 2
-        top = y > (y0 + y1) / 2
-        label.setAnchor((1 if right else 0, 0 if top else 1))
-        label.setPos(x, y)
-        for item in self._hover_items:
-            item.show()
-        return point
+        i = int(round(self.vb.mapSceneToView(scene_pos).y()))
+        if not 0 <= i < len(self.bars):
+            self.hide_hover()
+            return None
+        bar = self.bars[i]
+        if math.isfinite(bar.value):
+            self._highlight.setOpts(x0=[min(bar.value, 0)], width=[abs(bar.value)], y=[i])
+            self._highlight.show()
+        else:
+            self._highlight.hide()
+        out = {"label": bar.label, "key": self.key, "run_id": bar.run_id, "value": bar.value,
+               "rank": i + 1, "of": len(self.bars), "color": bar.color, **bar.info}
+        out["rows"] = [{"label": bar.label, "color": bar.color, "value": bar.value,
+                        "key": self.key, **bar.info}]
+        return out
+
+
+def _small_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(8)
+    return font
+
+
+def _style_axes(plot: pg.PlotItem) -> None:
+    for name in ("left", "bottom"):
+        axis_item = plot.getAxis(name)
+        axis_item.setPen(pg.mkPen("#9ca3af"))
+        axis_item.setTextPen(pg.mkPen("#374151"))
+        axis_item.label.setDefaultTextColor(QColor("#4b5563"))
+
+
+def _set_title(plot: pg.PlotItem, title: str, note: str) -> None:
+    html = f"<span style='font-weight:600;color:#111827'>{_esc(title)}</span>"
+    if note:
+        html += f"&nbsp;&nbsp;<span style='color:#6b7280;font-size:8pt'>{_esc(note)}</span>"
+    plot.setTitle(html, size="10pt")
 
 
 def export_svg(item, path: str) -> None:
@@ -402,30 +588,65 @@ def hover_info(trace: Trace, i: int) -> dict:
     return out
 
 
-def _hover_html(p: dict, color: str) -> str:
-    lines = [f"<b style='color:{color}'>{_esc(str(p['label']))}</b>"
-             f" <span style='color:#6b7280'>{_esc(p['key'])}</span>"]
+def readout_html(point: dict, max_rows: int | None = None) -> str:
+    """The hover readout: where (step, time) then one row per line, as the rows come
+    (highest first); past ``max_rows`` the rest is counted, not listed."""
+    rows = point.get("rows") or []
+    head = []
+    if "rank" in point:
+        head.append(f"{_esc(point['key'])} · #{point['rank']} of {point['of']}")
+    else:
+        head.extend(_where(point))
+    keys = {r.get("key") for r in rows}
+    shown = rows if max_rows is None or len(rows) <= max_rows else rows[:max(max_rows - 1, 1)]
+    cells = []
+    for r in shown:
+        name = _esc(str(r["label"]))
+        if len(keys) > 1:
+            name += f" <span style='color:#6b7280'>{_esc(r['key'])}</span>"
+        weight = "font-weight:700;" if r.get("nearest") else ""
+        if "center" in r:
+            value = (f"<b>{_num(r['center'])}</b> <span style='color:#6b7280'>"
+                     f"{_num(r['lo'])}–{_num(r['hi'])} · {int(r['n'])} runs</span>")
+        elif "smoothed" in r:
+            value = (f"<b>{_num(r['smoothed'])}</b>"
+                     f" <span style='color:#6b7280'>raw {_num(r['value'])}</span>")
+        else:
+            value = f"<b>{_num(r['value'])}</b>"
+        step = ""
+        if "step" in r and "step" in point and "rank" not in point and (
+                int(r["step"]) != int(point["step"])):
+            step = f"<span style='color:#9ca3af'>step {int(r['step']):,}</span>"
+        cells.append(
+            f"<tr><td style='color:{r['color']}'>■</td>"
+            f"<td style='{weight}padding-right:10px'>{name}</td>"
+            f"<td align='right'>{value}</td><td>{step}</td></tr>")
+    more = len(rows) - len(shown)
+    if more:
+        cells.append(f"<tr><td></td><td colspan='3' style='color:#6b7280'>"
+                     f"… and {more} more</td></tr>")
+    html = ""
+    if head:
+        html += f"<div style='color:#374151'>{' · '.join(head)}</div>"
+    html += "<table cellspacing='0' cellpadding='1'>" + "".join(cells) + "</table>"
+    return "<div style='font-size:8pt'>" + html + "</div>"
+
+
+def _where(p: dict) -> list[str]:
+    """The x of a hovered point in words: step, date and time, time since start."""
     parts = []
-    if "step" in p:
+    if "step" in p and p.get("x_mode", "step") == "step":
         parts.append(f"step {int(p['step']):,}")
-    if "timestamp" in p:
+    if "timestamp" in p and p.get("x_mode") in ("wall", "relative"):
         ts = int(p["timestamp"])
         parts.append(datetime.fromtimestamp(ts / 1000).strftime("%Y-%m-%d %H:%M:%S"))
-        if "start_ms" in p and p["start_ms"] is not None:
+        if p.get("start_ms") is not None:
             parts.append("+" + format_duration((ts - p["start_ms"]) / 1000, compact=True))
-    if "x" in p:
+    elif "x" in p and "step" not in p and "timestamp" not in p:
         parts.append(f"x {_num(p['x'])}")
-    if parts:
-        lines.append(" · ".join(parts))
-    if "value" in p:
-        value = f"value <b>{_num(p['value'])}</b>"
-        if "smoothed" in p:
-            value += f" (smoothed {_num(p['smoothed'])})"
-        lines.append(value)
-    if "center" in p:
-        lines.append(f"{p.get('how', 'mean')} <b>{_num(p['center'])}</b>"
-                     f" · band {_num(p['lo'])} to {_num(p['hi'])} · {int(p['n'])} runs")
-    return "<span style='font-size:8pt'>" + "<br>".join(lines) + "</span>"
+    if "step" in p and p.get("x_mode") in ("wall", "relative"):
+        parts.append(f"step {int(p['step']):,}")
+    return parts
 
 
 def _num(v) -> str:
