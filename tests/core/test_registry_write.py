@@ -330,3 +330,28 @@ def test_upgrade_backs_up_byte_identical_then_migrates(tmp_path, rel):
     assert len(reopened.runs(view="all")) == runs_before
     W.create_model(W.write_uri(reopened), "after-upgrade")
     assert "after-upgrade" in registry_state(W.write_uri(reopened))
+
+
+def test_mlruns_that_went_through_git(templates, tmp_path):
+    """Empty folders dropped (as git does): MLflow's file registry still writes there."""
+    from mlflow_stores import remove_empty_dirs
+
+    src, ids = templates["file"]
+    folder = tmp_path / "mlruns"
+    shutil.copytree(src, folder)
+    assert remove_empty_dirs(folder) > 0
+    uri = W.write_uri(open_store(folder))
+    before = registry_state(str(folder))
+    C.apply(C.transition("fraud-model", 1, "Staging", {1: "None"}), uri)
+    C.apply(C.set_alias("fraud-model", "shadow", 1, {}), uri)
+    run = ids["runs"][1]  # its empty metrics/params/artifacts folders are gone
+    v = C.apply(C.register("fraud-model", f"runs:/{run}/model", run, new_model=False), uri)
+    after = registry_state(str(folder))
+    assert after["fraud-model"]["versions"][int(v.version)]["run_id"] == run
+
+    def expected(st):
+        st["fraud-model"]["versions"][1]["stage"] = "Staging"
+        st["fraud-model"]["aliases"]["shadow"] = 1
+
+    assert edited(after, lambda st: st["fraud-model"]["versions"].pop(int(v.version))) == \
+        edited(before, expected)
