@@ -138,8 +138,10 @@ def test_transpose_copy_and_minmax(qtbot, ctl):
     lr = heads.index("params: lr")
     assert m.data(m.index(1, lr)) == "0.10"
     # one click on a run (a row now) makes it the baseline
-    view.table.verticalHeader().sectionClicked.emit(1)
+    rect = view.table.visualRect(m.index(1, 0))
+    qtbot.mouseClick(view.table.viewport(), Qt.LeftButton, pos=rect.center())
     assert ctl.comparison.baseline == 1
+    assert m.data(m.index(1, 0)) == "★ run-1"
     view.copy("csv")
     text = QGuiApplication.clipboard().text()
     assert text.splitlines()[0].startswith('"run","attributes.')

@@ -345,11 +345,11 @@ class CompareView(QWidget):
         self.copy_text_action.triggered.connect(lambda: self.copy("text"))
         self.copy_csv_action.triggered.connect(lambda: self.copy("csv"))
         self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
-        self.table.verticalHeader().sectionClicked.connect(self._vheader_clicked)
         self.table.horizontalHeader().sectionDoubleClicked.connect(self._header_double_clicked)
         self.table.horizontalHeader().customContextMenuRequested.connect(self._header_menu)
         self.table.customContextMenuRequested.connect(self._cell_menu)
         self.table.doubleClicked.connect(self._cell_double_clicked)
+        self.table.clicked.connect(self._cell_clicked)
         self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- input -------------------------------------------------------------------------------
@@ -446,9 +446,10 @@ class CompareView(QWidget):
         if not self.transpose.isChecked() and section > 0:
             self.set_baseline(section - 1)
 
-    def _vheader_clicked(self, section: int) -> None:
-        if self.transpose.isChecked():
-            self.set_baseline(section)
+    def _cell_clicked(self, index) -> None:
+        """Transposed, a run is a row: a click on its name makes it the baseline."""
+        if self.transpose.isChecked() and index.column() == 0:
+            self.set_baseline(index.row())
 
     def _header_double_clicked(self, section: int) -> None:
         if self.comp is not None and not self.transpose.isChecked() and section > 0:
