@@ -24,6 +24,7 @@ FILTERS = [
     "attributes.run_name LIKE '%child%'",
     "metrics.`train/loss` > 0",
     "attributes.status != 'FINISHED'",
+    "attributes.status = 'RUNNING'",  # no end_time in any run: pandas 3 makes it datetime64 NaT
     "metrics.acc >= 0",
     "params.lr IS NULL",
     "attributes.start_time > 1700000000000",

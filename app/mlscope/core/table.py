@@ -94,16 +94,25 @@ def fill_run_names(info: pd.DataFrame, tags: pd.DataFrame) -> None:
     info["run_name"] = info["run_name"].astype(object).where(info["run_name"].notna(), None)
 
 
+def _when(ms):
+    """One time as MLflow's search_runs makes it (None, or NaT under pandas 3, when missing)."""
+    return pd.to_datetime(ms, unit="ms", utc=True)
+
+
 def _time_column(ms: np.ndarray) -> pd.Series:
-    """Epoch ms (NaN = missing) -> the column MLflow builds from ``pd.to_datetime(v, unit="ms", utc=True)``."""
+    """Epoch ms (NaN = missing) -> the column MLflow builds from a list of ``_when(v)``.
+
+    The dtype is what pandas infers for such a list, found on a sample of two: it differs
+    by pandas major (a column with no time at all is object/None under pandas 2 and
+    datetime64[s]/NaT under pandas 3), so it is asked of the installed pandas, not assumed.
+    """
     missing = np.isnan(ms)
     if missing.all():
-        return pd.Series([None] * len(ms), dtype=object)
-    values = pd.to_datetime(ms, unit="ms", utc=True)
-    sample = [pd.to_datetime(int(ms[~missing][0]), unit="ms", utc=True)]
+        return pd.DataFrame({"t": [_when(None)] * len(ms)})["t"]
+    sample = [_when(int(ms[~missing][0]))]
     if missing.any():
-        sample.append(None)
-    return pd.Series(values).astype(pd.DataFrame({"t": sample})["t"].dtype)
+        sample.append(_when(None))
+    return pd.Series(pd.to_datetime(ms, unit="ms", utc=True)).astype(pd.DataFrame({"t": sample})["t"].dtype)
 
 
 def _wide(long: pd.DataFrame, run_ids: pd.Index, fill) -> tuple[list, np.ndarray]:
