@@ -15,6 +15,7 @@ Run as ``python -m mlscope.demo [FOLDER]`` to (re)build it somewhere else.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -102,6 +103,10 @@ def _write_store(root: Path) -> None:
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
 
+    # Quiet: MLflow's INFO lines ("Creating initial MLflow database tables...") and alembic's
+    # are about its own bookkeeping, not something a user of the demo needs to read.
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     artifacts = root / "artifacts"
