@@ -94,7 +94,7 @@ def test_bad_filter_gives_the_servers_message(server):
     assert ref.value.message.endswith(str(err.value))  # MLflow prefixes the error code
 
 
-def test_auth_env_vars_are_sent(server, monkeypatch):
+def test_auth_env_vars_are_sent(server, monkeypatch, tmp_path):
     """MLflow's auth variables reach the server (this one ignores them and still answers)."""
     url, _ = server
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ann")
@@ -102,7 +102,11 @@ def test_auth_env_vars_are_sent(server, monkeypatch):
     store = open_store(url)
     assert store.session.auth == ("ann", "secret")
     assert len(store.runs(view="all")) == 11
-    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok")  # MLflow's order: user/password first
+    assert open_store(url).session.auth == ("ann", "secret")
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME")
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.mlflow/credentials either
     assert open_store(url).session.headers["Authorization"] == "Bearer tok"
 
 

@@ -86,6 +86,51 @@ def _dataset(dataset_input: dict) -> tuple:
     return ds.get("name"), ds.get("digest"), ctx, ds.get("source_type"), ds.get("source")
 
 
+class Credentials:
+    """What MLflow's client would send, where it came from, and the words when refused."""
+
+    LOOKED = ("MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD, MLFLOW_TRACKING_TOKEN and "
+              "~/.mlflow/credentials")
+
+    def __init__(self, user=None, password=None, token=None, source=""):
+        self.user, self.password, self.token, self.source = user, password, token, source
+
+    def refused(self, uri: str, status: int, path: str) -> str:
+        """401: none given, or these rejected (naming the user, never the secret); 403: the
+        user lacks a permission, named by what was asked."""
+        if status == 403:
+            who = f"user '{self.user}'" if self.user else "this token" if self.token else "anonymous access"
+            need = ("READ permission on the experiments" if path.startswith(("runs/", "metrics/",
+                    "experiments/")) else "READ permission on the registered models"
+                    if path.startswith(("registered-models/", "model-versions/")) else "permission")
+            return (f"{uri} denied {who} access to {path} (HTTP 403): the account lacks {need}. "
+                    "Ask the server's admin to grant it.")
+        if self.user is not None:
+            return (f"{uri} rejected the password of user '{self.user}' (HTTP 401). It came from "
+                    f"{self.source}.")
+        if self.token:
+            return f"{uri} rejected the token (HTTP 401). It came from {self.source}."
+        return (f"{uri} asks for credentials (HTTP 401) and none were given. mlscope looked in "
+                f"{self.LOOKED}.")
+
+
+def _credentials() -> Credentials:
+    """MLflow's own sources, in its order: a username and password (the environment, else
+    ~/.mlflow/credentials, read by MLflow's helper), else MLFLOW_TRACKING_TOKEN."""
+    from mlflow.utils.credentials import read_mlflow_creds
+
+    creds = read_mlflow_creds()
+    env_user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if creds.username and creds.password:
+        source = ("MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD" if env_user
+                  else "~/.mlflow/credentials")
+        return Credentials(creds.username, creds.password, source=source)
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        return Credentials(token=token, source="MLFLOW_TRACKING_TOKEN")
+    return Credentials()
+
+
 class RestStore(Store):
     kind = "rest"
     streams_partial = True
@@ -98,13 +143,11 @@ class RestStore(Store):
         self._requests = requests
         self.timeout = (CONNECT_TIMEOUT_S, timeout or READ_TIMEOUT_S)
         self.session = requests.Session()
-        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-        password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-        elif user or password:
-            self.session.auth = (user or "", password or "")
+        self.credentials = _credentials()
+        if self.credentials.user is not None:
+            self.session.auth = (self.credentials.user, self.credentials.password)
+        elif self.credentials.token:
+            self.session.headers["Authorization"] = f"Bearer {self.credentials.token}"
         if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
             self.session.verify = False
         elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
@@ -133,9 +176,7 @@ class RestStore(Store):
             raise ServerError(f"Cannot reach the tracking server at {self.uri}: {type(exc).__name__}.",
                               self.uri) from exc
         if resp.status_code in (401, 403):
-            what = "rejected the credentials" if resp.status_code == 401 else "denied access"
-            raise AuthError(f"{self.uri} {what} (HTTP {resp.status_code}). Set MLFLOW_TRACKING_USERNAME/"
-                            "MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN.", self.uri)
+            raise AuthError(self.credentials.refused(self.uri, resp.status_code, path), self.uri)
         try:
             body = resp.json() if resp.content else {}
         except ValueError:
