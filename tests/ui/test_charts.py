@@ -415,7 +415,7 @@ def grid_cells(panel):
 
 
 def test_toolbar_overflows_into_a_menu_and_the_grid_follows_the_width(qtbot):
-    from PySide6.QtWidgets import QToolButton
+    from PySide6.QtWidgets import QScrollBar, QToolButton
 
     p = ChartPanel()
     qtbot.addWidget(p)
@@ -432,6 +432,10 @@ def test_toolbar_overflows_into_a_menu_and_the_grid_follows_the_width(qtbot):
     assert p.toolbar.widgetForAction(p.toolbar.actions()[-1]) is p.export_button  # ...not gone
     assert not p.scroll.horizontalScrollBar().isVisible()
     assert p.canvas.width() <= p.scroll.viewport().width()
+    p.set_runs(runs, {r: f"a-very-long-run-name-{r}-that-never-fits" for r in runs})
+    qtbot.wait(20)
+    assert [b for b in p.findChildren(QScrollBar)
+            if b.orientation() == Qt.Horizontal and b.isVisible()] == []
     assert p.columns() == 1 and grid_cells(p) == [(0, 0), (1, 0), (2, 0), (3, 0)]
     zoomed = p.charts[0].vb.viewRange()[0]
     p.charts[0].vb.setXRange(10, 20, padding=0)

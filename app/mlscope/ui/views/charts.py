@@ -288,13 +288,18 @@ class ChartPanel(QWidget):
         self.metric_search = QLineEdit(placeholderText="Filter metrics…", clearButtonEnabled=True)
         self.metric_list = QListWidget()
         self.metric_list.setUniformItemSizes(True)
-        show_all = QPushButton("Check shown")
-        show_none = QPushButton("Uncheck all")
+        show_all = QPushButton("All")
+        show_all.setToolTip("Check every metric the filter shows")
+        show_none = QPushButton("None")
+        show_none.setToolTip("Uncheck every metric")
         show_all.clicked.connect(lambda: self._check_visible(True))
         show_none.clicked.connect(lambda: self._check_visible(False))
         self.legend_list = QListWidget()
         self.legend_list.setSelectionMode(QListWidget.NoSelection)
         self.legend_list.setUniformItemSizes(True)
+        for names in (self.metric_list, self.legend_list):  # long names elide, never scroll
+            names.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            names.setTextElideMode(Qt.ElideMiddle)
 
         side = QWidget()
         sv = QVBoxLayout(side)
@@ -374,13 +379,17 @@ class ChartPanel(QWidget):
         self.toolbar = QToolBar("Chart controls")
         self.toolbar.setMovable(False)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        for group in ((self.layout_combo, self.normalise_check, QLabel(" X "), self.x_combo,
-                       self.logx_check, self.logy_check, self.legend_check),
-                      (QLabel("Smoothing "), self.smooth_slider, self.smooth_label),
+        # A label goes behind the "»" together with its control, never alone.
+        for group in ((self.layout_combo, self.normalise_check,
+                       _labelled(" X ", self.x_combo), self.logx_check, self.logy_check,
+                       self.legend_check),
+                      (_labelled("Smoothing ", self.smooth_slider, self.smooth_label),),
                       (self.group_combo, self.agg_combo, self.band_combo),
                       (self.range_button, self.reset_button, self.export_button)):
-            if self.toolbar.actions():
-                self.toolbar.addSeparator()
+            if self.toolbar.actions():  # a gap, not a separator: none dangles before "»"
+                gap = QWidget()
+                gap.setFixedWidth(10)
+                self.toolbar.addWidget(gap)
             for w in group:
                 self._tool_actions[w] = self.toolbar.addWidget(w)
         more = self.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
@@ -428,7 +437,7 @@ class ChartPanel(QWidget):
         splitter.addWidget(side)
         splitter.addWidget(main)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([200, 900])
+        splitter.setSizes([170, 1000])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(splitter)
@@ -971,6 +980,18 @@ def _chevron_icon(color: QColor) -> QIcon:
     painter.drawText(pix.rect(), Qt.AlignCenter, "»")
     painter.end()
     return QIcon(pix)
+
+
+def _labelled(text: str, *widgets: QWidget) -> QWidget:
+    """A label and its controls as one toolbar item."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
+    row.addWidget(QLabel(text))
+    for w in widgets:
+        row.addWidget(w)
+    return box
 
 
 def _combo(items) -> QComboBox:

@@ -516,6 +516,7 @@ def _style_axes(plot: pg.PlotItem) -> None:
         axis_item.setPen(pg.mkPen("#9ca3af"))
         axis_item.setTextPen(pg.mkPen("#374151"))
         axis_item.label.setDefaultTextColor(QColor("#4b5563"))
+        axis_item.setZValue(-200)  # its grid lines behind the bars and curves, not over them
 
 
 def _set_title(plot: pg.PlotItem, title: str, note: str) -> None:
