@@ -355,3 +355,26 @@ def test_mlruns_that_went_through_git(templates, tmp_path):
 
     assert edited(after, lambda st: st["fraud-model"]["versions"].pop(int(v.version))) == \
         edited(before, expected)
+
+
+def test_register_a_logged_model_and_a_missing_one_leaves_nothing(templates, tmp_path):
+    """MLflow 3: a run's LoggedModel registers as models:/<id>; a source MLflow cannot find
+    is refused, and the model created for it is removed again."""
+    src, _ = templates["sqlite"]
+    db = tmp_path / "mlflow.db"
+    shutil.copy(src, db)
+    uri = f"sqlite:///{db}"
+    client = client_for(uri)
+    exp = client.create_experiment("logged", artifact_location=(tmp_path / "art").as_uri())
+    run = client.create_run(exp).info.run_id
+    logged = client.create_logged_model(exp, name="clf", source_run_id=run)
+    store = open_store(db)
+    assert logged.model_id in set(store.logged_models(view="all")["model_id"])
+    before = registry_state(uri)
+    v = C.apply(C.register("from-logged", f"models:/{logged.model_id}", run, new_model=True), uri)
+    after = registry_state(uri)
+    assert set(after) - set(before) == {"from-logged"}
+    assert after["from-logged"]["versions"][int(v.version)]["source"] == f"models:/{logged.model_id}"
+    with pytest.raises(W.Gone, match="removed again"):
+        C.apply(C.register("ghost", "models:/m-does-not-exist", run, new_model=True), uri)
+    assert registry_state(uri) == after

@@ -371,15 +371,40 @@ def create_model(uri: str, name: str):
 
 
 def register(uri: str, name: str, source: str, run_id: str | None = None, *,
-             create: bool = False, model_id: str | None = None):
+             create: bool = False):
     """A new version of ``name`` from ``source`` (``runs:/<run>/<path>`` or ``models:/<id>``);
-    ``create`` makes the registered model first (refused if the name exists)."""
+    ``create`` makes the registered model first (refused if the name exists; removed again
+    if the version cannot be made, so a failure leaves the registry as it was)."""
     client = _client(uri)
     if create:
         with _door(uri, f"create the model {name}"):
             client.create_registered_model(name)
-    with _door(uri, f"register a version of {name}"):
-        return client.create_model_version(name, source, run_id=run_id, model_id=model_id)
+    try:
+        # MLflow resolves models:/<id> through the process's tracking URI, not the client's.
+        with _door(uri, f"register a version of {name}"), _tracking_uri(uri, source):
+            return client.create_model_version(name, source, run_id=run_id)
+    except StoreError as exc:
+        if not create:
+            raise
+        try:
+            with _door(uri, f"remove the model {name} again"):
+                client.delete_registered_model(name)
+        except StoreError as undo:
+            raise type(exc)(f"{exc} The model {name} was created for it and could not be "
+                            f"removed again: {undo}", exc.target) from exc
+        raise type(exc)(f"{exc} (The model {name}, created for it, was removed again.)",
+                        exc.target) from exc
+
+
+@contextlib.contextmanager
+def _tracking_uri(uri: str, source: str):
+    if not source.startswith("models:/"):
+        yield
+        return
+    from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+
+    with _use_tracking_uri(uri):
+        yield
 
 
 # -- "Upgrade database..." -----------------------------------------------------------------------
