@@ -24,6 +24,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 from urllib.parse import unquote, urlparse
 
 from .errors import Cancelled, StoreError
@@ -98,9 +99,9 @@ def sniff(path: Path) -> str:
     return kind_of(path.name, head=head)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One artifact: its path below the run's artifact root (posix), folder or file, size."""
+class Entry(NamedTuple):
+    """One artifact: its path below the run's artifact root (posix), folder or file, size.
+    A tuple: a folder of 10,000 files makes 10,000 of them."""
 
     path: str
     is_dir: bool
@@ -299,6 +300,7 @@ def _tracking(store) -> str | None:
 
 # -- sources: what a view browses ------------------------------------------------------------
 MODELS = "@models"  # where a run's logged models appear in its tree
+_UPLOADING = ".artifact.uploading."  # MLflow's LocalArtifactRepository: a file being logged
 
 
 class Source:
@@ -316,14 +318,25 @@ class Source:
         self.only: set[str] | None = None  # names listed at the top (a dropped file)
 
     @classmethod
-    def for_run(cls, store, run_id: str, label: str = "") -> Source:
+    def for_run(cls, store, run_id: str, label: str = "", info: dict | None = None,
+                models=None) -> Source:
         """The run's artifacts, with the MLflow 3 LoggedModels it produced mounted below
-        ``@models/`` (their files live outside the run's folder)."""
+        ``@models/`` (their files live outside the run's folder).
+
+        ``info`` (artifact_uri, experiment_id: a row of the runs frame) and ``models`` (the
+        store's ``logged_models(view="all")``, read once for many runs) spare a server the
+        ``store.run()`` calls; without them the store is asked."""
         tracking = _tracking(store)
-        run = store.run(run_id)
+        if info is None or models is None:
+            run = store.run(run_id)
+            logged = run.get("logged_models") or []
+        else:
+            run = {"info": info}
+            logged = [] if models is None or len(models) == 0 else \
+                models[models["source_run_id"] == run_id].to_dict("records")
         src = cls(run_location(store, run_id, run), label or run_id, tracking)
         root = mlruns_root(store)
-        for m in run.get("logged_models") or []:
+        for m in logged:
             name = str(m.get("name") or m.get("model_id"))
             try:
                 name = safe_relpath(name).replace("/", "_")
@@ -432,6 +445,8 @@ class Source:
     def list_own(self, path: str = "") -> list[Entry]:
         if path:
             path = safe_relpath(path, windows=False)
+        if self.local is not None:
+            return self._scan(path)
         try:
             infos = self.repo().list_artifacts(path or None)
         except ArtifactError:
@@ -443,6 +458,35 @@ class Source:
         if self.only is not None and not path:
             out = [e for e in out if e.path in self.only]
         out.sort(key=lambda e: (not e.is_dir, e.name.lower()))
+        return out
+
+    def _scan(self, path: str) -> list[Entry]:
+        """A local folder's entries: what MLflow's LocalArtifactRepository.list_artifacts
+        returns (uploads in progress skipped), from one scandir instead of two stats and a
+        relpath per file (10,000 files: 0.03 s instead of 0.9 s; bench_artifacts.py)."""
+        folder = safe_join(self.local, path) if path else self.local
+        prefix = f"{path}/" if path else ""
+        out = []
+        try:
+            with os.scandir(folder) as it:
+                for d in it:
+                    if d.name.startswith(_UPLOADING):
+                        continue
+                    try:
+                        is_dir = d.is_dir()
+                        size = None if is_dir else d.stat().st_size
+                    except OSError:
+                        is_dir, size = False, None
+                    out.append(Entry(prefix + d.name, is_dir, size))
+        except FileNotFoundError:
+            return []
+        except NotADirectoryError:
+            return []
+        except OSError as exc:
+            raise ArtifactError(f"Cannot list {folder}: {exc.strerror or exc}") from exc
+        if self.only is not None and not path:
+            out = [e for e in out if e.path in self.only]
+        out.sort(key=lambda e: (not e.is_dir, e.path.lower()))
         return out
 
     def walk(self, path: str = "", cancel=None, limit: int = 100_000) -> list[Entry]:

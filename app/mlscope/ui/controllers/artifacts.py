@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QUrl, Signal
@@ -58,7 +59,7 @@ def load_preview(src: Source, entry: Entry, limit: int, force: bool = False, pro
         return Preview("info", None, name, None, extra={"type": "folder"},
                        text=f"A folder of {len(children)} item(s)."), None
     if entry.size is not None and entry.size > limit and not force \
-            and src.cached(entry.path) is None and entry.kind != "table":
+            and src.cached(entry.path) is None:  # remote and big: not downloaded unasked
         return Preview("info", None, name, entry.size, extra={"type": entry.kind, "big": True},
                        text="Larger than the preview limit: not downloaded or shown yet."), None
     local = src.fetch(entry.path, size=entry.size, progress=progress, cancel=cancel)
@@ -73,10 +74,12 @@ def load_preview(src: Source, entry: Entry, limit: int, force: bool = False, pro
 
 
 def compare_cells(sources: list[tuple[str, Source]], path: str, cancel=None) -> list[dict]:
-    """Worker: ``path`` in each source: a scaled image, or text diffed against the first."""
-    cells: list[dict] = []
-    base_lines: list[str] | None = None
-    for run_id, src in sources:
+    """Worker: ``path`` in each source: a scaled image, or text diffed against the first.
+    The runs are fetched and decoded a few at a time (downloads from a server overlap)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(item) -> dict:
+        run_id, src = item
         if cancel is not None and cancel():
             raise Cancelled()
         cell: dict = {"run_id": run_id, "label": src.label}
@@ -89,18 +92,27 @@ def compare_cells(sources: list[tuple[str, Source]], path: str, cancel=None) -> 
                 cell["image"] = decode_image(local, fit=CELL)
             elif kind in ("text", "json", "markdown", "html") or (kind == "table" and
                                                                    local.suffix != ".parquet"):
-                text, _cut = read_text(local, 200_000)
-                lines = text.splitlines()
-                if base_lines is None:
-                    base_lines = lines
-                    cell["html"] = _pre("".join(_line(ln, "") for ln in lines[:3000]))
-                else:
-                    cell["html"] = _diff_html(base_lines, lines)
+                cell["lines"] = read_text(local, 200_000)[0].splitlines()
             else:
                 cell["error"] = f"{kind}: no side-by-side view; open it in the tree."
         except ArtifactError as exc:
             cell["error"] = "Not in this run." if "missing" in str(exc) else str(exc)
-        cells.append(cell)
+        return cell
+
+    local = all(src.local is not None for _r, src in sources)
+    workers = min(4, os.cpu_count() or 1) if local else 6  # decoding vs waiting on a server
+    with ThreadPoolExecutor(max_workers=min(workers, max(len(sources), 1))) as pool:
+        cells = list(pool.map(one, sources))
+    base_lines: list[str] | None = None
+    for cell in cells:
+        lines = cell.pop("lines", None)
+        if lines is None:
+            continue
+        if base_lines is None:
+            base_lines = lines
+            cell["html"] = _pre("".join(_line(ln, "") for ln in lines[:3000]))
+        else:
+            cell["html"] = _diff_html(base_lines, lines)
     return cells
 
 
@@ -148,6 +160,8 @@ class ArtifactsController(Controller):
         self._complete: set[tuple[int, str]] = set()  # remote folders fully downloaded
         self.select_after_load: str | None = None
         self._pending: list[str] | None = None
+        self._infos: dict[str, dict] = {}  # run_id -> artifact_uri, experiment_id (the frame)
+        self._models = None  # the store's logged models, read once
         v = self.view
         v.model.local_for = self._local_for
         v.model.childrenNeeded.connect(self._list_children)
@@ -168,6 +182,7 @@ class ArtifactsController(Controller):
         super().set_store(store)
         self.cancel()
         self._sources.clear()
+        self._infos, self._models = {}, None
         self.source = None
         self._run_of_source = None
         self.run_ids = []
@@ -176,6 +191,9 @@ class ArtifactsController(Controller):
     def set_frame(self, frame) -> None:
         if frame is None or "run_id" not in getattr(frame, "columns", ()):
             return
+        if "artifact_uri" in frame.columns and "experiment_id" in frame.columns:
+            self._infos = {r: {"artifact_uri": u, "experiment_id": e} for r, u, e in zip(
+                frame["run_id"], frame["artifact_uri"], frame["experiment_id"], strict=True)}
         col = "run_name" if "run_name" in frame.columns else "tags.mlflow.runName"
         if col in frame.columns:
             self.names = {r: (n if isinstance(n, str) and n else r[:8])
@@ -218,9 +236,14 @@ class ArtifactsController(Controller):
             return
         known = self._sources.get(run_id)
         label = self.label(run_id)
+        infos, models = dict(self._infos), self._models
 
         def work(progress, cancel):
-            src = known or Source.for_run(store, run_id, label)
+            if known is not None:
+                src = known
+            else:
+                src, found = _run_source(store, run_id, label, infos, models)
+                self._models = found  # one reference, set whole: safe across threads
             entries = src.list("") if (src.exists or src.mounts) else []
             return src, entries
 
@@ -388,6 +411,7 @@ class ArtifactsController(Controller):
         store, run_ids = self.store, list(self.run_ids)
         known = dict(self._sources)
         names = {r: self.label(r) for r in run_ids}
+        infos, models = dict(self._infos), self._models
         if entry.is_dir:
             self.view.grid.clear()
             self.statusMessage.emit("Side by side shows files: pick a file in the tree.")
@@ -395,11 +419,12 @@ class ArtifactsController(Controller):
 
         def work(progress, cancel):
             sources = []
+            found = models
             for rid in run_ids:
                 src = known.get(rid)
                 if src is None:
                     try:
-                        src = Source.for_run(store, rid, names[rid])
+                        src, found = _run_source(store, rid, names[rid], infos, found)
                     except Exception as exc:  # noqa: BLE001 - shown in that run's cell
                         from mlscope.core.artifacts import Resolved
 
@@ -507,6 +532,18 @@ class ArtifactsController(Controller):
     def shutdown(self) -> None:
         self.cancel()
         self._close_reader()
+
+
+def _run_source(store, run_id: str, label: str, infos: dict, models):
+    """Worker: a run's Source from the runs frame's row and the store's logged models (read
+    here once when not known yet); returns the models for the next run."""
+    info = infos.get(run_id)
+    if info is not None and models is None:
+        try:
+            models = store.logged_models(view="all")
+        except Exception:  # noqa: BLE001 - then the store is asked run by run
+            models = None
+    return Source.for_run(store, run_id, label, info, models), models
 
 
 def _mounted_local(src: Source, path: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from mlscope.core import open_store
 from mlscope.ui.controllers.artifacts import ArtifactsController
@@ -145,6 +145,7 @@ def test_big_file_waits_until_asked(qtbot, ctrl, art_store, settings):
 def test_side_by_side(qtbot, ctrl, art_store):
     _, ids, _ = art_store
     runs = ids["compare"]
+    ctrl.set_frame(ctrl.store.runs(attributes=True))  # locations and names from the frame
     open_run(qtbot, ctrl, runs[0])
     ctrl.set_runs(runs)
     assert ctrl.view.compare_button.isVisibleTo(ctrl.view)
@@ -153,6 +154,10 @@ def test_side_by_side(qtbot, ctrl, art_store):
         ctrl.view.compare_button.setChecked(True)
     assert blocker.args[0] == "compare"
     assert len(ctrl.view.grid.cells) == 4
+    titles = [c.findChild(QLabel).text() for c in ctrl.view.grid.cells]
+    assert "compare-1" in titles[1]
+    for cell in ctrl.view.grid.cells:  # an image in every run's cell
+        assert any(not lab.pixmap().isNull() for lab in cell.findChildren(QLabel))
     with qtbot.waitSignal(ctrl.previewShown, timeout=30_000):
         ctrl.select("metrics.txt")
     from PySide6.QtWidgets import QTextBrowser
