@@ -90,8 +90,14 @@ class SelectionController(Controller):
                 hist = store.metric_history([rid], keys)
                 if len(hist):
                     g = hist.groupby("key")["value"]
-                    lo, hi, n = g.min(), g.max(), g.size()
+                    lo, hi, n = g.min(), g.max(), g.size()  # NaN points count as points
                     stats = {k: (lo[k], hi[k], int(n[k])) for k in lo.index}
+                    # A live run logs between the two reads: the step shown is the one of
+                    # the history counted, so Step and Points agree.
+                    top = hist.groupby("key")["step"].max()
+                    for k, m in run.get("metrics", {}).items():
+                        if k in top.index:
+                            m["step"] = int(top[k])
             return rid, run, stats
 
         def done(res):
