@@ -714,7 +714,10 @@ def _statuses(kind, text, number):
             st = NUMBERS
         else:
             distinct = set(text[i][present[i]].tolist())
-            vals = {_norm_space(v) for v in distinct}
+            # Only values with odd whitespace can collapse into another (cheap C checks first).
+            odd = [v for v in distinct if v[:1].isspace() or v[-1:].isspace() or "  " in v
+                   or "\t" in v or "\n" in v or "\r" in v]
+            vals = (distinct - set(odd)) | {_norm_space(v) for v in odd} if odd else distinct
             if len(vals) == 1:
                 st, spaces[i] = SPACES, True
             else:
