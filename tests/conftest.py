@@ -41,3 +41,18 @@ def built(tmp_path_factory):
     git.parent.mkdir()
     make_git_like_variant(file_root, git, ids)
     return {"file": file_root, "git": git, "sqlite": db, "ids": ids, "sql_ids": sql_ids}
+
+
+STRICT = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skip is a failure: CI installs every server, tool and store the tests
+    need, so a test that still cannot have one shows a broken install, not a pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where it must run: {reason}"
