@@ -8,6 +8,7 @@ fast; :mod:`mlscope.core.filestore` turns what they return into tables.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing.context as _contexts
 import os
 import re
 import threading
@@ -652,16 +653,71 @@ def _pool() -> ProcessPoolExecutor | None:
         return _POOL[0] if _POOL else _new_pool(workers)
 
 
+READER_NAME = "mlscope-reader-"
+
+
+class _Reader:
+    """A reader process, named so that it starts without the caller's ``__main__``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name = READER_NAME + self.name
+
+
+class _SpawnReader(_Reader, _contexts.SpawnProcess):
+    pass
+
+
+class _SpawnReaders(_contexts.SpawnContext):
+    Process = _SpawnReader
+
+
+if hasattr(_contexts, "ForkServerContext"):  # not on Windows
+
+    class _ForkServerReader(_Reader, _contexts.ForkServerProcess):
+        pass
+
+    class _ForkServerReaders(_contexts.ForkServerContext):
+        Process = _ForkServerReader
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])  # numpy + yaml only: small workers
+        context = _ForkServerReaders()
+        context.set_forkserver_preload([__name__])  # numpy + yaml only: small workers
     else:
-        ctx = multiprocessing.get_context("spawn")
-    _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+        context = _SpawnReaders()
+    _leave_main_out_of_readers()
+    _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=context))
     return _POOL[0]
+
+
+def _leave_main_out_of_readers() -> None:
+    """Reader processes never import the caller's ``__main__``.
+
+    multiprocessing starts each child by running the parent's main script again (as
+    ``__mp_main__``): a script that calls mlscope without an ``if __name__ == "__main__":``
+    guard would run its body again in every reader, and fail there. The readers need
+    nothing from it (they run this module's functions on paths), so the start data of
+    processes named READER_NAME... leaves the main module out; other processes are untouched.
+    """
+    from multiprocessing import spawn
+
+    original = spawn.get_preparation_data
+    if getattr(original, "mlscope_readers", False):
+        return
+
+    def get_preparation_data(name):
+        data = original(name)
+        if str(name).startswith(READER_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data.mlscope_readers = True
+    spawn.get_preparation_data = get_preparation_data
 
 
 def run_parallel(fn, items: list, progress, cancel, root, on_batch=None, meanwhile=None) -> list:
