@@ -258,7 +258,7 @@ def test_runs_from_two_stores(stores):
     with open_store(stores["sqlite"]) as db, open_store(stores["file"]) as folder:
         a, _ = cmp.gather(db, [stores["sql_ids"]["base"]], label="server")
         b, _ = cmp.gather(folder, [stores["file_ids"]["tweak"], stores["file_ids"]["base"]],
-                          label="laptop")
+                          [stores["file_ids"]["exp"]], label="laptop")
         comp = cmp.compare([a, b])
     assert comp.labels() == ["base [server]", "tweak [laptop]", "base [laptop]"]
     assert [c.store for c in comp.columns] == ["server", "laptop", "laptop"]

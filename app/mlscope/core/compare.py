@@ -120,7 +120,10 @@ def gather(store, run_ids, experiment_ids=None, label: str | None = None) -> tup
         # A store read whole at once (a database) keeps one table of every run: picking the
         # runs from it directly is 10x faster than scoping it to experiments first.
         exps = None
-    table = store.run_table(exps, view="all").subset(run_ids)
+    if exps is None:
+        table = store.run_table(None, view="all").subset(run_ids)
+    else:  # one experiment's table is kept as it is (no copy): pick from each
+        table = RunTable.concat([store.run_table([e], view="all").subset(run_ids) for e in exps])
     have = set(table.info["run_id"])
     if exps is not None and len(have) < len(run_ids):  # some lie in other experiments
         table = store.run_table(None, view="all").subset(run_ids)
