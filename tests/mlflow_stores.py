@@ -67,7 +67,31 @@ def same(ours, ref) -> None:
 
     assert set(ours.columns) == set(ref.columns)
     cols = sorted(ref.columns)
-    pd.testing.assert_frame_equal(ours[cols], ref[cols])
+    # Exact: a value rounded to float32 differs from MLflow's by ~1e-8, which the default
+    # relative tolerance (1e-5) would let pass. NaN equals NaN here, dtypes are not cast.
+    pd.testing.assert_frame_equal(ours[cols], ref[cols], check_exact=True)
+
+
+def history_reference(client, run_ids, keys):
+    """MLflow's get_metric_history for every run and key, in the history frame's declared
+    dtypes (written here, not copied from mlscope's frame, so a dtype change is seen)."""
+    import pandas as pd
+
+    rows = [(r, k, m.step, m.timestamp, m.value) for r in run_ids for k in keys
+            for m in client.get_metric_history(r, k)]
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 5
+    return pd.DataFrame({
+        "run_id": pd.Series(cols[0], dtype=object), "key": pd.Series(cols[1], dtype=object),
+        "step": pd.Series(cols[2], dtype="int64"), "timestamp": pd.Series(cols[3], dtype="int64"),
+        "value": pd.Series(cols[4], dtype="float64")})
+
+
+def same_history(ours, ref) -> None:
+    import pandas as pd
+
+    order = ["run_id", "key", "step", "timestamp", "value"]
+    pd.testing.assert_frame_equal(ours.sort_values(order).reset_index(drop=True),
+                                  ref.sort_values(order).reset_index(drop=True), check_exact=True)
 
 
 def build(uri: str) -> dict:

@@ -4,13 +4,21 @@ import subprocess
 import sys
 import time
 
-import pandas as pd
 import pytest
 import requests
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import FILTERS, ORDERS, build, free_port, reference, same
+from mlflow_stores import (
+    FILTERS,
+    ORDERS,
+    build,
+    free_port,
+    history_reference,
+    reference,
+    same,
+    same_history,
+)
 from mlscope.core import FilterError, open_store
 
 
@@ -73,14 +81,9 @@ def test_metric_history_equals_mlflow(server):
     runs = store.runs(view="all")
     keys = sorted(c[8:] for c in runs.columns if c.startswith("metrics."))
     ours = store.metric_history(list(runs["run_id"]), keys)
-    client = MlflowClient(url)
-    expected = [(r, k, m.step, m.timestamp, m.value) for r in runs["run_id"] for k in keys
-                for m in client.get_metric_history(r, k)]
-    order = ["run_id", "key", "step", "timestamp", "value"]
-    ref = pd.DataFrame(expected, columns=order).astype(ours.dtypes.to_dict())
+    ref = history_reference(MlflowClient(url), runs["run_id"], keys)
     assert len(ref) > 1000
-    pd.testing.assert_frame_equal(ours.sort_values(order).reset_index(drop=True),
-                                  ref.sort_values(order).reset_index(drop=True))
+    same_history(ours, ref)
 
 
 def test_bad_filter_gives_the_servers_message(server):
