@@ -163,8 +163,9 @@ class TableReader:
             raise ArtifactError(f"{self.path.name}: reading stopped at row {self._offset}: "
                                 f"{_first_line(exc)}") from exc
         self._offset += len(part)
-        if self.total is not None and self._offset >= self.total:
-            self.done = True
+        if (self.total is not None and self._offset >= self.total) or len(part) < self.page:
+            self.done = True  # a short page is the last one
+            self.total = self._offset if self.total is None else self.total
         return part
 
     def count(self, cancel=None) -> int:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -264,6 +265,25 @@ class ArtifactTreeModel(QAbstractItemModel):
         return mime
 
 
+class FitLabel(QLabel):
+    """An image scaled to the label's size, aspect kept (cells of the side-by-side grid)."""
+
+    def __init__(self, image: QImage, parent=None):
+        super().__init__(parent, alignment=Qt.AlignCenter)
+        self.source = QPixmap.fromImage(image)
+        self.setMinimumSize(QSize(160, 120))
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.setPixmap(self.source)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        size = self.size()
+        if size.width() < self.source.width() or size.height() < self.source.height():
+            self.setPixmap(self.source.scaled(size, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        else:
+            self.setPixmap(self.source)
+
+
 class CompareGrid(QScrollArea):
     """The same artifact in each run, in a grid: images scaled to the cell, text as a diff
     against the first (baseline) run."""
@@ -299,11 +319,7 @@ class CompareGrid(QScrollArea):
             title.setToolTip(cell.get("run_id", ""))
             lay.addWidget(title)
             if cell.get("image") is not None:
-                pic = QLabel(alignment=Qt.AlignCenter)
-                image: QImage = cell["image"]
-                pic.setPixmap(QPixmap.fromImage(image))
-                pic.setMinimumSize(QSize(160, 120))
-                pic.setScaledContents(False)
+                pic = FitLabel(cell["image"])
                 lay.addWidget(pic, 1)
             elif cell.get("html") is not None:
                 text = QTextBrowser()

@@ -342,6 +342,11 @@ class TableViewer(QWidget):
         self.total = total
         self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
         self.model.set_frame(frame, done)
+        header = self.table.horizontalHeader()
+        if self.model.columnCount() <= 60:
+            self.table.resizeColumnsToContents()
+            for i in range(self.model.columnCount()):
+                header.resizeSection(i, min(header.sectionSize(i), 320))
         self._caption()
 
     def append(self, frame, done: bool) -> None:
