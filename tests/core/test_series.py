@@ -250,3 +250,14 @@ def test_scale_range():
     assert scale_range([3.0, np.nan, 1.0, np.inf]) == (1.0, 3.0)
     assert scale_range([2.0, 2.0]) == (1.5, 2.5)
     assert scale_range([np.nan]) is None
+
+
+def test_param_axis_numbers_or_named_slots():
+    from mlscope.core.series import param_axis
+
+    x, ticks = param_axis(["0.1", "0.01", None, "1e-3"])
+    assert ticks is None
+    assert x[[0, 1, 3]].tolist() == [0.1, 0.01, 0.001] and np.isnan(x[2])
+    x, ticks = param_axis(["ridge", "lasso", "ridge", float("nan")])
+    assert ticks == [(0, "lasso"), (1, "ridge")]
+    assert x[:3].tolist() == [1.0, 0.0, 1.0] and np.isnan(x[3])

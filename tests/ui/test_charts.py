@@ -623,3 +623,22 @@ def test_status_counts_read_right(qtbot):
     p.set_runs(["ra", "rb"], NAMES)
     p.set_history(history(["ra", "rb"], ["loss"], n=3), ["ra", "rb"], None)
     assert p.status_label.text() == "2 runs · 1 chart · 6 points"
+
+
+def test_single_values_against_a_param(panel, qtbot):
+    panel.set_history(pd.concat([history(), single_values({"ra": 0.5, "rb": 0.9, "rc": 0.2})]),
+                      RUNS, None)
+    panel.set_checked_metrics(["loss", "rmse"])
+    panel.versus_combo.setCurrentIndex(panel.versus_combo.findData("params.lr"))
+    chart = next(c for c in panel.charts if c.title == "rmse")
+    assert chart.kind == "scatter"
+    assert chart.plot.getAxis("bottom").labelText == "lr"
+    assert sorted((q["x"], q["value"], q["label"]) for q in chart.points) == [
+        (0.01, 0.9, "beta"), (0.1, 0.2, "gamma"), (0.1, 0.5, "alpha")]
+    assert {q["color"] for q in chart.points} == {panel.colors.color(r) for r in RUNS}
+    qtbot.wait(20)
+    info = panel.hover_scene(chart.vb.mapViewToScene(QPointF(0.1, 0.5)))
+    assert info["label"] == "alpha" and "lr = 0.1" in panel.readout.text()
+    assert next(c for c in panel.charts if c.title == "loss").kind == "line"
+    panel.versus_combo.setCurrentIndex(0)
+    assert next(c for c in panel.charts if c.title == "rmse").kind == "bar"

@@ -85,6 +85,25 @@ def bar_order(values) -> np.ndarray:
     return np.concatenate([ranked, np.flatnonzero(~finite)]).astype(np.intp)
 
 
+def param_axis(values):
+    """Positions of runs on a param's axis: ``(x, ticks)``. Numbers stay numbers (ticks
+    None); otherwise each distinct value gets a slot in natural order and ``ticks`` names
+    them. A run without the param is NaN (not drawn)."""
+    labels = [None if v is None or (isinstance(v, float) and math.isnan(v)) or v == ""
+              else str(v) for v in values]
+    present = [v for v in labels if v is not None]
+    try:
+        numbers = [float(v) for v in present]
+    except ValueError:
+        numbers = None
+    if numbers is not None and all(math.isfinite(n) for n in numbers):
+        return np.array([np.nan if v is None else float(v) for v in labels]), None
+    slots = sorted(set(present), key=lambda v: (v.lower(), v))
+    where = {v: i for i, v in enumerate(slots)}
+    x = np.array([np.nan if v is None else float(where[v]) for v in labels])
+    return x, list(enumerate(slots))
+
+
 def scale_range(values) -> tuple[float, float] | None:
     """(low, high) of the finite values, for scaling a metric to 0-1 beside others in one
     chart; None when there is nothing finite. A flat metric gets a span of 1 around it."""

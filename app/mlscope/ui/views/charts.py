@@ -50,13 +50,23 @@ from mlscope.core.series import (
     ema,
     grid_columns,
     group_runs,
+    param_axis,
     scale_range,
     single_valued,
     split_history,
     x_values,
 )
 
-from .charts_plot import Band, Bar, BarChart, MetricChart, Trace, export_svg, readout_html
+from .charts_plot import (
+    Band,
+    Bar,
+    BarChart,
+    MetricChart,
+    ParamChart,
+    Trace,
+    export_svg,
+    readout_html,
+)
 
 # Overlaid metrics share a run's colour and differ by line style.
 METRIC_STYLES = (
@@ -178,6 +188,15 @@ class ChartPanel(QWidget):
         index = self.group_combo.findData(current)
         self.group_combo.setCurrentIndex(max(index, 0))
         self.group_combo.blockSignals(False)
+        versus = self.versus_combo.currentData()
+        self.versus_combo.blockSignals(True)
+        self.versus_combo.clear()
+        self.versus_combo.addItem("One value: bars", None)
+        for col in (runs.columns if runs is not None else []):
+            if col.startswith("params."):
+                self.versus_combo.addItem(f"One value vs {col[7:]}", col)
+        self.versus_combo.setCurrentIndex(max(self.versus_combo.findData(versus), 0))
+        self.versus_combo.blockSignals(False)
         self._update_group_controls()
         self._refresh()
 
@@ -336,6 +355,11 @@ class ChartPanel(QWidget):
         self.legend_check = QCheckBox("Legend")
         self.legend_check.setToolTip("Show the legend beside the first chart too (exports "
                                      "always carry it)")
+        self.versus_combo = _combo([("One value: bars", None)])
+        self.versus_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.versus_combo.setMinimumContentsLength(14)
+        self.versus_combo.setToolTip("Metrics with one value per run: bars across the runs, "
+                                     "or each run's value against a param")
         self.agg_combo = _combo([("Mean", "mean"), ("Median", "median")])
         self.band_combo = _combo([("Min–max band", "minmax"), ("±1 std band", "std"),
                                   ("No band", "none")])
@@ -384,6 +408,7 @@ class ChartPanel(QWidget):
                        _labelled(" X ", self.x_combo), self.logx_check, self.logy_check,
                        self.legend_check),
                       (_labelled("Smoothing ", self.smooth_slider, self.smooth_label),),
+                      (self.versus_combo,),
                       (self.group_combo, self.agg_combo, self.band_combo),
                       (self.range_button, self.reset_button, self.export_button)):
             if self.toolbar.actions():  # a gap, not a separator: none dangles before "»"
@@ -457,6 +482,7 @@ class ChartPanel(QWidget):
         self.smooth_slider.valueChanged.connect(self._on_smoothing)
         self.group_combo.currentIndexChanged.connect(self._on_grouping)
         self.agg_combo.currentIndexChanged.connect(self._redraw)
+        self.versus_combo.currentIndexChanged.connect(self._rebuild)
         self.band_combo.currentIndexChanged.connect(self._redraw)
         self.apply_range_button.clicked.connect(self._apply_range_edits)
         self.reset_button.clicked.connect(self.reset_view)
@@ -652,7 +678,8 @@ class ChartPanel(QWidget):
             specs = [(title, tuple(lines), "line")]
         else:
             specs = [(k, (k,), "line") for k in lines]
-        return specs + [(k, (k,), "bar") for k in bars]
+        single = "scatter" if self.versus_combo.currentData() else "bar"
+        return specs + [(k, (k,), single) for k in bars]
 
     def _length(self, rid: str, key: str) -> int:
         s = self._data.get((rid, key))
@@ -679,6 +706,8 @@ class ChartPanel(QWidget):
         for title, chart_keys, kind in self._spec_list:
             if kind == "bar":
                 chart = BarChart(title)
+            elif kind == "scatter":
+                chart = ParamChart(title, self.versus_combo.currentData()[7:])
             else:
                 chart = MetricChart(title, self.x_mode(), lx, ly)
             chart.keys = list(chart_keys)
@@ -740,6 +769,8 @@ class ChartPanel(QWidget):
         for chart in self.charts:
             if chart.kind == "bar":
                 contents.append(self._bar_content(chart.keys[0], groups))
+            elif chart.kind == "scatter":
+                contents.append(self._param_content(chart.keys[0]))
             elif groups is not None:
                 contents.append(self._group_content(chart.keys, w, groups, overlay))
             else:
@@ -754,6 +785,10 @@ class ChartPanel(QWidget):
             if chart.kind == "bar":
                 bars, notes, _ = content
                 chart.set_bars(bars, " · ".join(notes))
+                continue
+            if chart.kind == "scatter":
+                points, ticks, notes, _ = content
+                chart.set_points(points, ticks, " · ".join(notes))
                 continue
             traces, bands, notes, _ = content
             chart.set_content(traces, bands, " · ".join(notes),
@@ -830,6 +865,34 @@ class ChartPanel(QWidget):
         if missing:
             notes.append(f"{missing} of {plural(len(self._run_ids), 'run')} have no values")
         return bars, notes, legend
+
+    def _param_content(self, key):
+        """Each run's single value against its value of the chosen param."""
+        column = self.versus_combo.currentData()
+        have = [r for r in self._run_ids if self._length(r, key)]
+        values = {}
+        if self._runs_frame is not None and column in self._runs_frame.columns:
+            values = self._runs_frame.drop_duplicates("run_id").set_index("run_id")[column]
+            values = {r: values.get(r) for r in have}
+        x, ticks = param_axis([values.get(r) for r in have])
+        points, legend = [], []
+        for rid, xi in zip(have, x, strict=True):
+            s = self._data[(rid, key)]
+            color = self.colors.color(rid)
+            points.append({"x": float(xi), "value": float(s.value[0]), "label": self._name(rid),
+                           "color": color, "run_id": rid, "param": values.get(rid),
+                           "step": int(s.step[0])})
+            legend.append((self._name(rid), color, Qt.PenStyle.SolidLine))
+            xs, _ = x_values(s.step, s.timestamp, self.x_mode(), self._run_start(rid))
+            self._export.append(("run", key, rid, (xs, s, None)))
+        notes = []
+        unset = int(np.count_nonzero(np.isnan(x))) if x.size else 0
+        if unset:
+            notes.append(f"{plural(unset, 'run')} without {column[7:]}")
+        missing = len(self._run_ids) - len(have)
+        if missing:
+            notes.append(f"{missing} of {plural(len(self._run_ids), 'run')} have no values")
+        return points, ticks, notes, legend
 
     def _run_content(self, keys, w, overlay):
         traces, notes, legend = [], [], []

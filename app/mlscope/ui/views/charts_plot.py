@@ -504,6 +504,85 @@ class BarChart:
         return out
 
 
+class ParamChart:
+    """A single-value metric against a param: one dot per run in its colour, x the
+    param's value (numbers on a number axis, text values in named slots)."""
+
+    kind = "scatter"
+
+    def __init__(self, title: str, param: str):
+        self.plot = pg.PlotItem()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.vb = self.plot.getViewBox()
+        _style_axes(self.plot)
+        self.plot.setLabel("bottom", param)
+        self.plot.setLabel("left", title)
+        self.title = self.key = title
+        self.keys = [title]
+        self.param = param
+        self.traces: list[Trace] = []
+        self.batches: list = []
+        self.points: list[dict] = []
+        self._items: list = []
+        self._ring = pg.ScatterPlotItem(size=14, pen=pg.mkPen("#111827", width=1.5),
+                                        brush=pg.mkBrush(0, 0, 0, 0))
+        self._ring.setZValue(5)
+        self._ring.hide()
+        self.plot.addItem(self._ring, ignoreBounds=True)
+
+    def height(self) -> int:
+        return 0
+
+    def set_points(self, points: list[dict], ticks, note: str = "") -> None:
+        """``points``: dicts with x, value, label, color (and run_id)."""
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items = []
+        self.points = [q for q in points if math.isfinite(q["x"]) and math.isfinite(q["value"])]
+        _set_title(self.plot, self.title, note)
+        self.plot.getAxis("bottom").setTicks([ticks, []] if ticks else None)
+        if self.points:
+            dots = pg.ScatterPlotItem(
+                [q["x"] for q in self.points], [q["value"] for q in self.points], size=10,
+                pen=pg.mkPen("w", width=1), brush=[pg.mkBrush(q["color"]) for q in self.points])
+            self.plot.addItem(dots)
+            self._items.append(dots)
+            self.vb.autoRange(padding=0.12)
+        else:
+            text = pg.TextItem(f"no run with a value here has {self.param} set",
+                               color="#6b7280", anchor=(0.5, 0.5))
+            self.plot.addItem(text, ignoreBounds=True)
+            text.setPos(*self.vb.viewRect().center().toTuple())
+            self._items.append(text)
+
+    def set_note(self, note: str) -> None:
+        _set_title(self.plot, self.title, note)
+
+    def refresh(self) -> None:
+        """Dots have no level of detail to redo."""
+
+    def hide_hover(self) -> None:
+        self._ring.hide()
+
+    def hover(self, scene_pos: QPointF) -> dict | None:
+        if not self.vb.sceneBoundingRect().contains(scene_pos) or not self.points:
+            self.hide_hover()
+            return None
+        pos = self.vb.mapSceneToView(scene_pos)
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        sx = self.vb.width() / ((x1 - x0) or 1.0)
+        sy = self.vb.height() / ((y1 - y0) or 1.0)
+        q = min(self.points, key=lambda q: math.hypot((q["x"] - pos.x()) * sx,
+                                                      (q["value"] - pos.y()) * sy))
+        self._ring.setData([q["x"]], [q["value"]])
+        self._ring.show()
+        out = {"key": self.key, **q}
+        out["rows"] = [{**q, "key": self.key, "nearest": True}]
+        out["where"] = f"{self.param} = {q['param']}"
+        return out
+
+
 def _small_font() -> QFont:
     font = QFont()
     font.setPointSizeF(8)
@@ -596,6 +675,8 @@ def readout_html(point: dict, max_rows: int | None = None) -> str:
     head = []
     if "rank" in point:
         head.append(f"{_esc(point['key'])} · #{point['rank']} of {point['of']}")
+    elif "where" in point:
+        head.append(_esc(point["where"]))
     else:
         head.extend(_where(point))
     keys = {r.get("key") for r in rows}
