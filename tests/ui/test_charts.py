@@ -539,13 +539,16 @@ def test_metrics_the_runs_lack_collapse_into_one_line(qtbot):
 
 
 def test_axis_labels_on_every_chart(panel):
-    panel.set_history(pd.concat([history(), single_values({"ra": 0.5, "rb": 0.9})]), RUNS, None)
+    panel.set_history(pd.concat([history(), single_values({"ra": 0.74, "rb": 0.78})]), RUNS,
+                      None)
     panel.set_checked_metrics(["acc", "loss", "rmse"])
+    panel.grab()
     for chart in panel.charts:
         bottom = chart.plot.getAxis("bottom").labelText
         left = chart.plot.getAxis("left").labelText
         if chart.kind == "bar":
             assert bottom == chart.title  # the value axis; run names label the bars
+            assert "x0.0" not in chart.plot.getAxis("bottom").labelString()  # no SI scaling
         else:
             assert (bottom, left) == ("Step", chart.title)
         assert chart.plot.getAxis("bottom").label.isVisible()

@@ -596,6 +596,7 @@ def _style_axes(plot: pg.PlotItem) -> None:
         axis_item.setTextPen(pg.mkPen("#374151"))
         axis_item.label.setDefaultTextColor(QColor("#4b5563"))
         axis_item.setZValue(-200)  # its grid lines behind the bars and curves, not over them
+        axis_item.enableAutoSIPrefix(False)  # r2 in 0-1 is not "0-900 (x0.001)"
 
 
 def _set_title(plot: pg.PlotItem, title: str, note: str) -> None:
