@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -49,7 +49,16 @@ def _brushes() -> None:
     """Brushes made once (a QColor parsed per cell and paint shows in a profile)."""
     if not _BRUSHES:
         _BRUSHES.update({("cell", k): QBrush(QColor(v)) for k, v in CELL_BACKGROUND.items()})
-        _BRUSHES.update({1: QBrush(BETTER), -1: QBrush(WORSE), "missing": QBrush(MISSING_FG)})
+        _BRUSHES.update({1: QBrush(BETTER), -1: QBrush(WORSE), "missing": QBrush(MISSING_FG),
+                         "section": QBrush(QColor("#e8ebf0"))})
+
+
+def _bold() -> QFont:
+    font = _BRUSHES.get("bold")
+    if font is None:
+        font = _BRUSHES["bold"] = QFont()
+        font.setBold(True)
+    return font
 
 
 class CompareModel(QAbstractTableModel):
@@ -148,9 +157,7 @@ class CompareModel(QAbstractTableModel):
             if role == Qt.ForegroundRole:
                 return QBrush(QColor(self.color(col.run_id)))
             if role == Qt.FontRole:
-                f = QFont()
-                f.setBold(True)
-                return f
+                return _bold()
             if role == Qt.ToolTipRole:
                 base = "the baseline" if j == comp.baseline else "click to make it the baseline"
                 return (f"{col.title}\nrun {col.run_id}\nexperiment {col.experiment_id}\n"
@@ -196,11 +203,9 @@ class CompareModel(QAbstractTableModel):
                 parts.append(note)
             return " · ".join(parts)
         if role == Qt.FontRole:
-            f = QFont()
-            f.setBold(True)
-            return f
+            return _bold()
         if role == Qt.BackgroundRole:
-            return QBrush(QColor("#e8ebf0"))
+            return _BRUSHES["section"]
         return None
 
     def _key_data(self, i, role):
@@ -218,9 +223,7 @@ class CompareModel(QAbstractTableModel):
                          "": "\nno better or worse"}[d]
             return f"{comp.key[i]}: {words}{extra}"
         if role == Qt.FontRole and status != cmp.SAME:
-            f = QFont()
-            f.setBold(True)
-            return f
+            return _bold()
         return None
 
     def _value_data(self, i, j, role):
@@ -417,7 +420,12 @@ class CompareView(QWidget):
             for r in range(self.model.rowCount()):
                 if self.model.section_at(r):
                     self.table.setSpan(r, 0, 1, self.model.columnCount())
-        self.table.resizeColumnToContents(0)
+        # The key column fits its longest key (measured once, not asked of every row).
+        keys = [str(k) for k in comp.key] if comp is not None and len(comp) else ["key"]
+        if self.transpose.isChecked() and comp is not None:
+            keys = comp.labels() or ["run"]
+        bold = self.table.fontMetrics() if comp is None else QFontMetrics(_bold())
+        self.table.setColumnWidth(0, min(bold.horizontalAdvance(max(keys, key=len)) + 36, 420))
         hdr = self.table.horizontalHeader()
         for c in range(1, min(self.model.columnCount(), 60)):
             hdr.resizeSection(c, min(max(hdr.sectionSizeHint(c), 170), 300))
