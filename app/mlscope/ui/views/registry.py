@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -66,24 +66,68 @@ def _num(ms) -> float:
     return value if value == value else 0.0
 
 
-def _item(text, sort=None, key=None, tip=None) -> QStandardItem:
-    it = QStandardItem("" if text is None else str(text))
-    it.setEditable(False)
-    it.setData(sort if sort is not None else it.text().lower(), SORT_ROLE)
-    if key is not None:
-        it.setData(key, KEY_ROLE)
-    if tip:
-        it.setToolTip(tip)
-    return it
+def _cell(text, sort=None, key=None, tip=None) -> tuple:
+    """(display, sort value, key, tooltip) of one cell."""
+    text = "" if text is None else str(text)
+    return (text, sort if sort is not None else text.lower(), key, tip or None)
+
+
+_ROOT = QModelIndex()
+
+
+class _Rows(QAbstractTableModel):
+    """Rows of cells made once per read: no object per cell, so 1,000 models list at once."""
+
+    def __init__(self, headers: list[str], link_column: int = -1, parent=None):
+        super().__init__(parent)
+        self.headers, self.rows, self.link_column = headers, [], link_column
+        self.link_brush = None
+
+    def set_rows(self, rows: list[list[tuple]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt's name
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        cell = self.rows[index.row()][index.column()]
+        if role == Qt.DisplayRole:
+            return cell[0]
+        if role == SORT_ROLE:
+            return cell[1]
+        if role == KEY_ROLE:
+            return cell[2]
+        if role == Qt.ToolTipRole:
+            return cell[3]
+        if index.column() == self.link_column and cell[2]:
+            if role == Qt.FontRole:
+                font = QFont()
+                font.setUnderline(True)
+                return font
+            if role == Qt.ForegroundRole:
+                return self.link_brush
+        return None
 
 
 def _pairs(d) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted((d or {}).items())) if isinstance(d, dict) else ""
 
 
-def _tree(name: str, columns: list[str]) -> tuple[QTreeView, QStandardItemModel, QSortFilterProxyModel]:
-    model = QStandardItemModel(0, len(columns))
-    model.setHorizontalHeaderLabels(columns)
+def _tree(name: str, columns: list[str], link_column: int = -1
+          ) -> tuple[QTreeView, _Rows, QSortFilterProxyModel]:
+    model = _Rows(columns, link_column)
     proxy = QSortFilterProxyModel()
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
@@ -113,6 +157,7 @@ class RegistryView(QWidget):
         super().__init__(parent)
         self._versions = None
         self._descriptions: dict[str, str] = {}
+        self._sized = False
         self._current = ""
         self._writable = True
         self._reason = ""
@@ -137,8 +182,9 @@ class RegistryView(QWidget):
         self.models_proxy.setFilterKeyColumn(-1)
         self.models_proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.models.sortByColumn(0, Qt.AscendingOrder)
-        self.versions, self.versions_model, self.versions_proxy = _tree("registryVersions",
-                                                                         VERSION_COLUMNS)
+        self.versions, self.versions_model, self.versions_proxy = _tree(
+            "registryVersions", VERSION_COLUMNS, RUN_COLUMN)
+        self.versions_model.link_brush = self.palette().link()
         self.versions.sortByColumn(0, Qt.DescendingOrder)
         self.model_label = QLabel(objectName="registryModelTitle", wordWrap=True)
         self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -213,25 +259,26 @@ class RegistryView(QWidget):
         self._versions = versions
         latest = latest_per_stage(versions)
         self._descriptions = {r.name: _text(r.description) for r in models.itertuples(index=False)}
-        self.models_model.removeRows(0, self.models_model.rowCount())
         rows = []
         for r in models.itertuples(index=False):
             aliases = r.aliases if isinstance(r.aliases, dict) else {}
             alias_text = ", ".join(f"@{a} v{v}" for a, v in sorted(aliases.items()))
             desc = _text(r.description)
+            tags = _pairs(r.tags)
             rows.append([
-                _item(r.name, key=r.name, tip=desc or None),
-                _item(latest.get(r.name, "")),
-                _item(alias_text),
-                _item(_pairs(r.tags), tip=_pairs(r.tags) or None),
-                _item(" ".join(desc.split())[:120], tip=desc or None),
-                _item(_time(r.last_updated_timestamp), _num(r.last_updated_timestamp)),
+                _cell(r.name, key=r.name, tip=desc),
+                _cell(latest.get(r.name, "")),
+                _cell(alias_text),
+                _cell(tags, tip=tags),
+                _cell(" ".join(desc.split())[:120], tip=desc),
+                _cell(_time(r.last_updated_timestamp), _num(r.last_updated_timestamp)),
             ])
-        for row in rows:
-            self.models_model.appendRow(row)
+        self.models_model.set_rows(rows)
         self.count.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}")
-        for c in range(len(MODEL_COLUMNS) - 1):
-            self.models.resizeColumnToContents(c)
+        if not self._sized and rows:  # fit the columns once, to what the first rows show
+            self._sized = True
+            for c in range(len(MODEL_COLUMNS) - 1):
+                self.models.resizeColumnToContents(c)
         if keep and self.select_model(keep, keep_version):
             return
         self._current = ""
@@ -301,36 +348,31 @@ class RegistryView(QWidget):
 
     def _fill_versions(self) -> None:
         keep = self.current_version()
-        self.versions_model.removeRows(0, self.versions_model.rowCount())
+        self.versions_model.set_rows([])
         v = self.model_versions()
         if not self._current or v is None:
             self.model_label.setText("No registered model selected." if self._versions is not None
                                      and len(self._versions) else "")
             self._update_enabled()
             return
+        rows = []
         for r in v.itertuples(index=False):
             aliases = list(r.aliases) if isinstance(r.aliases, (list, tuple)) else []
             run, source = _text(r.run_id), _text(r.source)
-            run_item = _item(run[:12] + ("…" if len(run) > 12 else ""), run, key=run,
-                             tip=f"Go to run {run} (double-click)\n{source}" if run else
-                             (source or None))
-            if run:
-                font = run_item.font()
-                font.setUnderline(True)
-                run_item.setFont(font)
-                run_item.setForeground(self.palette().link())
-            desc = _text(r.description)
-            self.versions_model.appendRow([
-                _item(f"v{int(r.version)}", int(r.version), key=int(r.version)),
-                _item(_text(r.current_stage) or "None"),
-                _item(", ".join(f"@{a}" for a in aliases)),
-                _item(_text(r.status)),
-                run_item,
-                _item(_time(r.creation_timestamp), _num(r.creation_timestamp)),
-                _item(_text(r.user_id)),
-                _item(" ".join(desc.split())[:120], tip=desc or None),
-                _item(_pairs(r.tags), tip=_pairs(r.tags) or None),
+            desc, tags = _text(r.description), _pairs(r.tags)
+            rows.append([
+                _cell(f"v{int(r.version)}", int(r.version), key=int(r.version)),
+                _cell(_text(r.current_stage) or "None"),
+                _cell(", ".join(f"@{a}" for a in aliases)),
+                _cell(_text(r.status)),
+                _cell(run[:12] + ("…" if len(run) > 12 else ""), run, key=run,
+                      tip=f"Go to run {run} (double-click)\n{source}" if run else source),
+                _cell(_time(r.creation_timestamp), _num(r.creation_timestamp)),
+                _cell(_text(r.user_id)),
+                _cell(" ".join(desc.split())[:120], tip=desc),
+                _cell(tags, tip=tags),
             ])
+        self.versions_model.set_rows(rows)
         for c in range(len(VERSION_COLUMNS) - 1):
             self.versions.resizeColumnToContents(c)
         desc = self._descriptions.get(self._current, "")
