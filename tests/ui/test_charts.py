@@ -645,3 +645,16 @@ def test_single_values_against_a_param(panel, qtbot):
     assert next(c for c in panel.charts if c.title == "loss").kind == "line"
     panel.versus_combo.setCurrentIndex(0)
     assert next(c for c in panel.charts if c.title == "rmse").kind == "bar"
+
+
+def test_hundreds_of_single_values_stay_a_readable_size(qtbot):
+    p = ChartPanel()
+    qtbot.addWidget(p)
+    runs = [f"r{i:03d}" for i in range(300)]
+    p.set_runs(runs, {})
+    p.set_history(single_values({r: float(i) for i, r in enumerate(runs)}), runs, None)
+    (chart,) = p.charts
+    assert chart.kind == "bar" and len(chart.bars) == 300
+    assert chart.height() <= 1600
+    names = chart.plot.getAxis("left")._tickLevels[0]
+    assert 20 < len(names) < 300 and names[0] == (0, "r299")  # thinned, largest first

@@ -366,6 +366,8 @@ X_LABELS = {"step": "Step", "wall": "Wall time", "relative": "Relative time"}
 BAR_PITCH = 26       # pixels per bar: room for an 8-9 pt run name
 BAR_CHROME = 86      # title, value axis and its label
 VALUE_LABELS_UP_TO = 40  # more bars than this: values on hover only
+BAR_PITCH_DENSE = 12     # ...and thinner bars
+BAR_MAX_HEIGHT = 1600    # hundreds of runs: bars get thinner, names thinned out
 
 
 @dataclass(eq=False)
@@ -414,7 +416,9 @@ class BarChart:
         self.plot.addItem(self._highlight, ignoreBounds=True)
 
     def height(self) -> int:
-        return BAR_CHROME + BAR_PITCH * max(len(self.bars), 2)
+        n = max(len(self.bars), 2)
+        pitch = BAR_PITCH if n <= VALUE_LABELS_UP_TO else BAR_PITCH_DENSE
+        return min(BAR_CHROME + pitch * n, BAR_MAX_HEIGHT)
 
     def set_bars(self, bars: list[Bar], note: str = "") -> None:
         for item in self._items:
@@ -426,7 +430,9 @@ class BarChart:
         axis = self.plot.getAxis("left")
         metrics = QFontMetrics(QFont())
         names = [metrics.elidedText(b.label, Qt.ElideMiddle, 150) for b in self.bars]
-        axis.setTicks([[(i, name) for i, name in enumerate(names)], []])
+        pitch = (self.height() - BAR_CHROME) / max(n, 1)
+        every = max(1, math.ceil(metrics.height() / max(pitch, 1e-6)))  # names never overlap
+        axis.setTicks([[(i, name) for i, name in enumerate(names) if i % every == 0], []])
         axis.setWidth(min(160, max([metrics.horizontalAdvance(t) for t in names] + [20]) + 14))
         ok = [i for i, b in enumerate(self.bars) if math.isfinite(b.value)]
         if ok:
