@@ -658,3 +658,16 @@ def test_hundreds_of_single_values_stay_a_readable_size(qtbot):
     assert chart.height() <= 1600
     names = chart.plot.getAxis("left")._tickLevels[0]
     assert 20 < len(names) < 300 and names[0] == (0, "r299")  # thinned, largest first
+
+
+def test_moving_the_mouse_over_a_chart_shows_the_readout(panel, qtbot):
+    chart = panel.charts[1]
+    chart.vb.setRange(xRange=(0, 98), yRange=(0, 3.5), padding=0)
+    qtbot.wait(10)
+    scene = chart.vb.mapViewToScene(QPointF(40, 1.0))
+    where = panel.canvas.mapFromScene(scene)
+    qtbot.mouseMove(panel.canvas.viewport(), where)
+    qtbot.waitUntil(panel.readout.isVisible, timeout=3000)
+    assert [r["label"] for r in panel.last_hover["rows"]] == ["gamma", "beta", "alpha"]
+    panel.hide_hover()  # what leaving the panel does
+    assert not panel.readout.isVisible()

@@ -4,6 +4,10 @@ The panel never reads a store. The main window hands it frames (``set_runs``,
 ``set_history``, ``append_history``, ``set_params``) and answers ``requestHistory`` when
 the user asks for metrics it has not got yet. All the maths lives in
 :mod:`mlscope.core.series`; one plot and its drawing in :mod:`.charts_plot`.
+
+Each metric gets the chart that reads: curves for histories, bars across runs (or dots
+against a param) for one value per run, a mention in one line for none. The toolbar and
+the grid follow the width, so the panel never widens the window.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""One metric chart: batched curves with their own spike-preserving level of detail, hover.
+"""The charts of the panel: curves (batched, with their own spike-preserving level of
+detail), bars for one value per run, dots against a param; each with its hover.
 
 pyqtgraph's built-in ``setDownsampling(mode="peak")`` and ``setClipToView`` work per item and
 assume one increasing x per item (clipping bisects x; peak mode takes a uniform dx from
