@@ -82,6 +82,18 @@ def test_bad_metric_lines_are_skipped_and_reported(mlruns, built, lines, expecte
         assert any(str(path) == p.where for p in store.problems)
 
 
+@pytest.mark.parametrize("bad", [b"1.2.3", b"5-3", b".", b"-", b"-.", b"--1", b"0.5-", b"1e5e3"])
+def test_a_malformed_value_below_the_top_step_is_reported_by_the_table(mlruns, built, bad):
+    """The run table reads only the top step's value of a usual file: a bad value lower down
+    is a problem as soon as the table is built, not when its history is read."""
+    path = run_dir(mlruns, built["ids"], "running") / "metrics" / "rmse"
+    path.write_bytes(b"1700000000000 0.5 0\n1700000000001 " + bad + b" 1\n1700000000002 0.25 2\n")
+    store = open_store(mlruns, cache=False)
+    runs = store.runs(view="all")
+    assert runs.loc[runs["run_id"] == built["ids"]["running"], "metrics.rmse"].tolist() == [0.25]
+    assert [p.message for p in store.problems if p.where == str(path)] == ["1 malformed line(s) skipped"]
+
+
 def test_empty_metric_file_and_non_utf8_values(mlruns, built):
     rd = run_dir(mlruns, built["ids"], "running")
     (rd / "metrics" / "empty").write_bytes(b"")

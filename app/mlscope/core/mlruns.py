@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
@@ -192,7 +193,33 @@ def latest_point(ts: np.ndarray, values: np.ndarray, steps: np.ndarray):
     return values[best], steps[best], ts[best]
 
 
-_NUMERIC = b"0123456789.-+e \r\n"  # all a usual metric file holds
+_DIGITS = b"0123456789"
+# Digits go; what a usual metric file holds besides them stays ("+" as "-"); the rest is "x".
+_PUNCTUATION = bytes(b if b in b"0123456789.-e \r\n" else ord("-") if b == ord("+") else ord("x")
+                     for b in range(256))
+
+
+def _plain_values(data: bytes, tokens: list) -> bool:
+    """Whether ``data`` holds only plain numbers and every value (the middle field) is one
+    ``float()`` reads, checked at C speed on the punctuation alone: at most one dot and at
+    least one digit a field, a sign only where a field starts. Values with exponents are
+    left to ``float()`` itself. Timestamps and steps are checked by the caller."""
+    rest = data.translate(_PUNCTUATION, _DIGITS)
+    if b"x" in rest or b".." in rest:
+        return False
+    values = tokens[1::3]
+    if b"e" in rest:
+        try:
+            deque(map(float, values), maxlen=0)
+        except ValueError:
+            return False
+        return True
+    if b"." in values:  # a dot alone
+        return False
+    if b"-" not in rest:  # no signs: the usual file
+        return True
+    return (rest.count(b"-") == data.count(b" -") + data.count(b" +")
+            and not {b"-", b"+", b"-.", b"+."}.intersection(values))
 
 
 def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
@@ -201,11 +228,13 @@ def latest_metric(data: bytes) -> tuple[tuple[float, int, int] | None, int]:
 
     The run table needs only this point, so a usual file (plain numbers, three fields a
     line, whole timestamps) is settled by its steps alone and only the lines at the top step
-    are parsed further: three times faster than parsing every value. Anything else takes
+    are converted to numbers: three times faster than parsing every value. The other values
+    are checked by their shape (:func:`_plain_values`), so a malformed one below the top step
+    is counted here too, as the history would count it. Anything else takes
     :func:`parse_metric_lines`.
     """
     tokens = data.split()
-    if (_lines_of_three(data, tokens) and not data.translate(None, _NUMERIC)
+    if (_lines_of_three(data, tokens) and _plain_values(data, tokens)
             and b"".join(tokens[0::3]).isdigit()):
         try:
             steps = list(map(int, tokens[2::3]))
