@@ -79,7 +79,8 @@ def main(argv=None) -> int:
     # renders and benchmarks always run on their own).
     single = not (args.screenshot or args.bench or args.new_instance)
     if single:
-        request = {"targets": desktop.absolute_targets(args.targets),
+        here = [] if args.targets or args.demo else [t for t in [default_target()] if t]
+        request = {"targets": desktop.absolute_targets(args.targets or here),
                    "experiment": args.experiment, "demo": args.demo}
         if desktop.hand_off(request):
             return 0
