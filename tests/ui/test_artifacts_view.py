@@ -140,6 +140,9 @@ def test_big_file_waits_until_asked(qtbot, ctrl, art_store, settings):
     with qtbot.waitSignal(ctrl.previewShown, timeout=10_000) as blocker:
         ctrl.view.viewers.info.preview_button.click()
     assert blocker.args[0] == "json"
+    assert ctrl.view.limit.value() == 50  # the spin box shows the setting when built
+    ctrl.view.limit.setValue(7)  # and writes it
+    assert settings.get("artifact_preview_limit_mb") == 7
 
 
 def test_side_by_side(qtbot, ctrl, art_store):

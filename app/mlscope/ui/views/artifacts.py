@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -38,7 +39,9 @@ from PySide6.QtWidgets import (
 
 from mlscope.core.artifacts import MODELS, Entry, human_size
 
-from .viewers import ViewerStack
+from .viewers import ALIGN, DISPLAY, HORIZONTAL, RIGHT, TOOLTIP, ViewerStack, _int
+
+DECORATION, USER = Qt.DecorationRole.value, Qt.UserRole.value
 
 BADGES = {  # kind -> (text, colour) of the tree's icons
     "image": ("IMG", "#7c3aed"), "table": ("TAB", "#059669"), "json": ("{ }", "#d97706"),
@@ -192,31 +195,32 @@ class ArtifactTreeModel(QAbstractItemModel):
             node.loading = True
             self.childrenNeeded.emit(node.entry.path)
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=DISPLAY):
         if not index.isValid():
             return None
         node = index.internalPointer()
         e = node.entry
-        if role == Qt.DisplayRole:
+        role = _int(role)
+        if role == DISPLAY:
             if index.column() == 0:
                 name = "Logged models" if e.path == MODELS else e.name
                 return name + ("  (loading…)" if node.loading else "") + (
                     f"  ⚠ {node.error}" if node.error else "")
             return human_size(e.size) if not e.is_dir else ""
-        if role == Qt.DecorationRole and index.column() == 0:
+        if role == DECORATION and index.column() == 0:
             kind = "model" if e.path.startswith(MODELS + "/") and e.path.count("/") == 1 \
                 else e.kind
             return kind_icon(kind)
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             return node.error or e.path
-        if role == Qt.TextAlignmentRole and index.column() == 1:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.UserRole:
+        if role == ALIGN and index.column() == 1:
+            return RIGHT
+        if role == USER:
             return e
         return None
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=DISPLAY):  # noqa: N802
+        if _int(orientation) == HORIZONTAL and _int(role) == DISPLAY:
             return self.HEADERS[section]
         return None
 
@@ -342,6 +346,7 @@ class ArtifactView(QWidget):
     saveRequested = Signal(object, str)  # Entry, destination folder
     cancelRequested = Signal()
     compareToggled = Signal(bool)
+    limitChanged = Signal(int)  # MB
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -379,9 +384,16 @@ class ArtifactView(QWidget):
         self.cancel_button = QToolButton(text="Cancel")
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.cancel_button.hide()
+        self.limit = QSpinBox(objectName="previewLimit", minimum=1, maximum=100_000,
+                              suffix=" MB")
+        self.limit.setToolTip("Files larger than this are not downloaded or previewed until "
+                              "you ask (Preview anyway)")
+        self.limit.valueChanged.connect(self.limitChanged)
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addWidget(self.title, 1)
+        bar.addWidget(QLabel("Preview up to"))
+        bar.addWidget(self.limit)
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.compare_button)
