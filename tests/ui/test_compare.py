@@ -332,3 +332,27 @@ def test_no_runs_and_no_store(qtbot):
     assert c.view.hint.text() == "No store is open."
     assert c.comparison is None
     assert isinstance(cmp.Comparison, type)
+
+
+def test_in_the_store_page(qtbot, open_store_page, compare_db):
+    """Wired into a store page: the table's selection is compared, and a brush selects
+    the runs it keeps in the table."""
+    db, ids = compare_db
+    page = open_store_page(db)
+    ctl = next((f for f in page.features if f.title == "Compare"), None)
+    if ctl is None:
+        pytest.skip("Compare is not wired into the store page")
+    page.runs.select_runs(ids[:4], current=ids[0])
+    with qtbot.waitSignal(ctl.compared, timeout=30_000) as sig:
+        assert page.show_view("compare")
+    assert set(c.run_id for c in sig.args[0].columns) == set(ids[:4])
+    pc = ctl.view.show_plot("parallel")
+    pc.set_axes([("params", "depth"), ("metrics", "accuracy")])
+    pc.brush_axis(0, 0.4, 1.0)  # depth 6 and 8 of 4, 6, 8
+    depth = ctl.comparison.number[ctl.comparison.row_index("params", "depth")]
+    kept = {c.run_id for c, d in zip(ctl.comparison.columns, depth, strict=True) if d >= 6}
+    qtbot.waitUntil(lambda: set(page.runs.selected_run_ids()) == kept, timeout=5000)
+    before = ctl.comparison
+    qtbot.wait(200)
+    assert ctl.comparison is before  # the table follows; Compare keeps its runs
+    assert pc.highlight == kept

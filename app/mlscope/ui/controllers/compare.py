@@ -65,8 +65,7 @@ class CompareController(Controller):
         ids = [r for r in run_ids if r]
         self.view.set_highlight(ids)
         if self._echo is not None and set(ids) == self._echo:
-            self._echo = None
-            return
+            return  # (kept: a reload re-selects the same runs, still ours)
         self._echo = None
         if not self.view.follow.isChecked():
             return

@@ -126,11 +126,15 @@ class _AxesDecor(pg.GraphicsObject):
         p.setPen(QPen(QColor("#555555"), 0))
         for x in self.lines:
             p.drawLine(tr.map(QPointF(x, 0.0)), tr.map(QPointF(x, 1.0)))
-        metrics = p.fontMetrics()
         font = p.font()
+        # Each label gets the room between two axes (titles centred, values to the right).
+        room = abs(tr.map(QPointF(1.0, 0.0)).x() - tr.map(QPointF(0.0, 0.0)).x())
         for x, y, text, anchor, bold in self.labels:
             font.setBold(bold)
             p.setFont(font)
+            metrics = p.fontMetrics()
+            text = metrics.elidedText(text, Qt.ElideMiddle, int(room - 8 if bold else
+                                                               room * 0.8))
             pt = tr.map(QPointF(x, y))
             w = metrics.horizontalAdvance(text)
             p.setPen(QColor(255, 255, 255, 0))
@@ -328,7 +332,7 @@ class ParallelCoordinates(QWidget):
                     labels.append((a + 0.03, (c - lo) / (hi - lo), cats[c][:24], 0.0, False))
             else:
                 for y, v in ((0.0, lo), (1.0, hi), (0.5, (lo + hi) / 2)):
-                    labels.append((a + 0.03, y, cmp.format_number(v), 0.0, False))
+                    labels.append((a + 0.03, y, f"{v:.4g}", 0.0, False))
         self.decor.set(lines, labels)
         self.box.setRange(xRange=(-0.45, max(k - 0.55, 0.55)), yRange=(-0.08, 1.12), padding=0)
         for a, axis in enumerate(self.axes):
