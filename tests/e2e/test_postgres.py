@@ -93,8 +93,17 @@ def test_postgres_history_and_registry_reads(postgres):
 def test_postgres_session_is_read_only(postgres):
     uri, _, _ = postgres
     store = open_store(uri)
+    assert store.query("SHOW default_transaction_read_only") == [("on",)]
     with pytest.raises(StoreError):
         store.query("CREATE TABLE mlscope_should_not_write (x int)")
+    with pytest.raises(StoreError):
+        store.query("UPDATE runs SET name = 'changed'")
+    _, _, port = postgres
+    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=mlflow") as conn:
+        tables = conn.execute("SELECT table_name FROM information_schema.tables "
+                              "WHERE table_name = 'mlscope_should_not_write'").fetchall()
+        changed = conn.execute("SELECT count(*) FROM runs WHERE name = 'changed'").fetchone()
+    assert tables == [] and changed == (0,)
 
 
 def test_postgres_down_or_wrong_password(postgres):
