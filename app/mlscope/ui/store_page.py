@@ -27,6 +27,7 @@ from .colors import RunColors
 from .controllers.charts import ChartsController
 from .controllers.columns import ColumnsController
 from .controllers.loading import LoadingController
+from .controllers.registry import RegistryController
 from .controllers.selection import SelectionController
 from .controllers.watch import WatchController
 from .dialogs.columns import ColumnChooser
@@ -109,6 +110,7 @@ class StorePage(QWidget):
         self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
+        self.add_feature(RegistryController(self.tasks, parent=self))
 
     def add_feature(self, feature) -> None:
         """Place a feature's view and route the page's facts to it, its requests back."""
