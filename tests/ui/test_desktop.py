@@ -114,6 +114,14 @@ def test_second_launch_hands_its_path_to_the_running_app(app_env, stores):
     assert first.poll() is None  # the first one keeps running, now with both stores open
     assert took < 15, f"the second launch took {took:.1f} s to hand over"
 
+    # Without a target, a launch hands over what it would have opened: ./mlruns here.
+    c = b.parent.parent / "c" / "mlruns"
+    shutil.copytree(b, c)
+    third = App.start({k: v for k, v in app_env.items() if k != "MLFLOW_TRACKING_URI"},
+                      cwd=c.parent)
+    assert third.wait(30) == 0
+    wait_for(lambda: recent(app_env)[:1] == [str(c)], first, timeout=60)
+
 
 def test_a_killed_instance_does_not_block_the_next_start(app_env, stores):
     from mlscope import desktop
