@@ -245,3 +245,18 @@ def test_drop_files_open_viewers_and_stores_open_pages(qtbot, window, art_store)
     _drop(window, [root])
     qtbot.waitUntil(lambda: len(window.pages()) == 1, timeout=10_000)
     assert QPoint(0, 0) is not None
+
+
+def test_in_the_store_page(qtbot, open_store_page, art_store, fresh_cache):
+    """Wired into the page: a hidden tab reads nothing; shown, it has the selected runs."""
+    root, ids, _ = art_store
+    page = open_store_page(root)
+    ctrl = next(f for f in page.features if isinstance(f, ArtifactsController))
+    page.runs.select_runs(ids["compare"][:2], current=ids["compare"][0])
+    qtbot.wait(300)
+    assert ctrl.source is None  # the Artifacts tab is not shown yet
+    with qtbot.waitSignal(ctrl.treeShown, timeout=60_000):
+        assert page.show_view("artifacts")
+    assert ctrl.run_ids[0] == ids["compare"][0] and len(ctrl.run_ids) == 2
+    assert ctrl.view.compare_button.isVisibleTo(ctrl.view)
+    assert "compare-0" in ctrl.view.title.text()  # the run's name, from the page's frame

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 from mlscope.core.secrets import redact
 
 from .colors import RunColors
+from .controllers.artifacts import ArtifactsController
 from .controllers.charts import ChartsController
 from .controllers.columns import ColumnsController
+from .controllers.compare import CompareController
 from .controllers.loading import LoadingController
 from .controllers.registry import RegistryController
 from .controllers.selection import SelectionController
@@ -110,6 +112,8 @@ class StorePage(QWidget):
         self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
+        self.add_feature(CompareController(self.tasks, parent=self))
+        self.add_feature(ArtifactsController(self.tasks, settings=settings, parent=self))
         self.add_feature(RegistryController(self.tasks, parent=self))
 
     def add_feature(self, feature) -> None:
