@@ -28,6 +28,7 @@ from .controllers.artifacts import ArtifactsController
 from .controllers.charts import ChartsController
 from .controllers.columns import ColumnsController
 from .controllers.compare import CompareController
+from .controllers.compare import CompareController
 from .controllers.loading import LoadingController
 from .controllers.registry import RegistryController
 from .controllers.selection import SelectionController
@@ -112,6 +113,7 @@ class StorePage(QWidget):
         self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
+        self.add_feature(CompareController(self.tasks, parent=self))
         self.add_feature(CompareController(self.tasks, parent=self))
         self.add_feature(ArtifactsController(self.tasks, settings=settings, parent=self))
         self.add_feature(RegistryController(self.tasks, parent=self))
