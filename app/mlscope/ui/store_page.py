@@ -28,7 +28,6 @@ from .controllers.artifacts import ArtifactsController
 from .controllers.charts import ChartsController
 from .controllers.columns import ColumnsController
 from .controllers.compare import CompareController
-from .controllers.compare import CompareController
 from .controllers.loading import LoadingController
 from .controllers.registry import RegistryController
 from .controllers.selection import SelectionController
@@ -69,7 +68,7 @@ class StorePage(QWidget):
         self.target = target
         self.settings = settings
         self.tasks = Tasks(self)
-        self.colors = RunColors(self)
+        self.colors = RunColors(self, settings)
         self.loading = LoadingController(self.tasks, target, settings, experiment, self)
         self.selection = SelectionController(self.tasks, self)
         self.charts = ChartsController(self.tasks, self.colors, self)
@@ -113,7 +112,6 @@ class StorePage(QWidget):
         self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
-        self.add_feature(CompareController(self.tasks, parent=self))
         self.add_feature(CompareController(self.tasks, parent=self))
         self.add_feature(ArtifactsController(self.tasks, settings=settings, parent=self))
         self.add_feature(RegistryController(self.tasks, parent=self))
