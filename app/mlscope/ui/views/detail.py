@@ -46,8 +46,11 @@ def _b(v) -> str:
     """Escaped, with break opportunities after separators and inside long tokens, so a path,
     URI or hash wraps at a sensible place instead of widening the panel (or being split into
     a column of letters)."""
+    text = "" if v is None else str(v)
+    if all(len(word) <= _CHUNK + 4 for word in text.split()):
+        return html.escape(text)  # short words wrap between themselves: nothing to add
     out, run = [], 0
-    for ch in "" if v is None else str(v):
+    for ch in text:
         out.append(html.escape(ch))
         run = 0 if ch.isspace() else run + 1
         if ch in _BREAK_AFTER or run >= _CHUNK:
@@ -183,13 +186,13 @@ class RunDetail(QTextBrowser):
         ]
         parent = links.get("parent")
         if parent:
-            overview.append(_row("Parent", f"<a href='run:{_e(parent[0])}'>{_b(parent[1] or parent[0][:8])}</a>"))
+            overview.append(_row("Parent run", f"<a href='run:{_e(parent[0])}'>{_b(parent[1] or parent[0][:8])}</a>"))
         children = links.get("children") or []
         if children:
             kids = ", ".join(f"<a href='run:{_e(c)}'>{_b(n or c[:8])}</a>" for c, n in children[:100])
             if len(children) > 100:
                 kids += f" … and {len(children) - 100} more"
-            overview.append(_row(f"Children ({len(children)})", kids))
+            overview.append(_row(f"Child runs ({len(children)})", kids))
         inputs = run.get("inputs") or []
         if inputs:
             ds = "<br>".join(
@@ -208,8 +211,8 @@ class RunDetail(QTextBrowser):
             step = m.get("step") if isinstance(m, dict) else None
             lo, hi, n = self._stats.get(key, (None, None, None))
             where = " · ".join(x for x in (
-                f"step {step}" if step is not None else "",
-                f"{n:,} point{'s' if n != 1 else ''}" if n else "") if x)
+                f"Points {n:,}" if n else "",
+                f"last step {step}" if step is not None else "") if x)
             mrows.append(
                 f"<tr><td><a href='metric:{i}' title='Chart {_e(key)}'>{_b(key)}</a>"
                 + (f"<br><span class='muted small'>{_e(where)}</span>" if where else "")
