@@ -187,6 +187,7 @@ class ArtifactsController(Controller):
         self.cancel()
         self._sources.clear()
         self._infos, self._models = {}, None
+        self._pending = None
         self.source = None
         self._run_of_source = None
         self.run_ids = []
