@@ -199,10 +199,14 @@ def test_split_history_sorts_each_series():
 
 
 def test_color_book_stable_and_distinct():
-    book = ColorBook()
-    first = [book.color(f"run{i}") for i in range(10)]
-    assert len(set(first)) == 10
+    saved = {}
+    book = ColorBook(saved=saved, on_new=saved.__setitem__)
+    first = [book.color(f"run{i}") for i in range(20)]
+    assert len(set(first)) == 20  # the whole palette before any colour repeats
     assert book.color("run3") == first[3]
+    again = ColorBook(saved=dict(saved))  # the next launch, from what was remembered
+    assert [again.color(f"run{i}") for i in range(20)] == first
+    assert again.color("run20") in first  # a 21st run reuses the least-used colour
     book.set("run3", "#000000")
     assert book.color("run3") == "#000000"
 

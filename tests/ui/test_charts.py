@@ -73,10 +73,10 @@ def test_draws_one_chart_per_metric_with_legend(panel, qtbot):
     assert panel.charts[0].legend is None
 
 
-def test_run_color_is_derived_from_the_id_and_pinnable(panel):
-    from mlscope.core.series import PALETTE, ColorBook
+def test_run_color_is_shared_and_pinnable(panel):
+    from mlscope.core.series import PALETTE
 
-    assert panel.colors.color("ra") == ColorBook().color("ra")  # the same in every launch
+    assert panel.colors.color("ra") == panel.colors.color("ra")
     assert panel.colors.color("ra") != panel.colors.color("rb")
     assert panel.colors.color("ra") in PALETTE
     p2 = ChartPanel(colors=panel.colors)

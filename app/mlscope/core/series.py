@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,36 +17,52 @@ X_MODES = ("step", "wall", "relative")
 AGGREGATES = ("mean", "median")
 BANDS = ("minmax", "std", "none")
 
-# Tableau 10 then its lighter partners: distinct, readable on white, colour-blind aware.
+# Tableau 10, then darker partners that stay readable on white (the light Tableau 20 half
+# is too faint for thin lines): distinct and colour-blind aware.
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-    "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+    "#393b79", "#b35806", "#1b7837", "#843c39", "#7b4173",
+    "#5254a3", "#8c6d31", "#637939", "#ad494a", "#3182bd",
 )
 
 
 class ColorBook:
-    """Gives each run one palette colour, derived from its id: the same run has the same
-    colour in every launch, in the table, the charts and every later view. ``set`` pins
-    another colour for a run."""
+    """Gives each run one colour for good: the first palette colour no run has yet (so the
+    runs on screen differ), remembered in ``saved`` (the app keeps it in its settings, so a
+    run has the same colour in every launch, in the table, the charts and every later view).
+    ``set`` pins another colour; ``on_new(run_id, color)`` hears of each new assignment."""
 
-    def __init__(self, palette=PALETTE):
+    def __init__(self, palette=PALETTE, saved: dict | None = None, on_new=None):
         self._palette = tuple(palette)
-        self._colors: dict[str, str] = {}
+        self._colors: dict[str, str] = dict(saved or {})
+        self._on_new = on_new
+        self._used: dict[str, int] = {}
+        for c in self._colors.values():
+            self._used[c] = self._used.get(c, 0) + 1
 
     def color(self, run_id: str) -> str:
         got = self._colors.get(run_id)
         if got is None:
-            got = self._palette[zlib.crc32(str(run_id).encode()) % len(self._palette)]
-            self._colors[run_id] = got
+            least = min(self._used.get(c, 0) for c in self._palette)
+            got = next(c for c in self._palette if self._used.get(c, 0) == least)
+            self._assign(run_id, got)
+            if self._on_new is not None:
+                self._on_new(run_id, got)
         return got
 
-    def set(self, run_id: str, color: str) -> None:
+    def _assign(self, run_id: str, color: str) -> None:
+        old = self._colors.get(run_id)
+        if old is not None:
+            self._used[old] -= 1
         self._colors[run_id] = color
+        self._used[color] = self._used.get(color, 0) + 1
+
+    def set(self, run_id: str, color: str) -> None:
+        self._assign(run_id, color)
 
     def peek(self, run_id: str) -> str | None:
-        """The run's colour if it was asked for already (the table marks only charted runs)."""
+        """The run's colour if it has one yet (the table marks only runs already charted)."""
         return self._colors.get(run_id)
 
 

@@ -8,16 +8,39 @@ from PySide6.QtGui import QColor
 
 from mlscope.core.series import ColorBook
 
+MAX_REMEMBERED = 5000  # run colours kept in the settings; the oldest go first
+
 
 class RunColors(QObject):
-    """A run's colour is derived from its id (the same in every launch); the user may pin
-    another. ``changed(run_ids)`` tells the views which runs to repaint."""
+    """A run keeps its colour in every launch: colours are remembered in the settings (when
+    given); the user may pin another. ``changed(run_ids)`` tells the views what to repaint."""
 
     changed = Signal(list)
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, settings=None):
         super().__init__(parent)
-        self.book = ColorBook()
+        self.settings = settings
+        saved = (settings.get("run_colors") or {}) if settings is not None else {}
+        self.book = ColorBook(saved=saved if isinstance(saved, dict) else {}, on_new=self._remember)
+        self._pending = False
+
+    def _remember(self, run_id: str, color: str) -> None:
+        if self.settings is None:
+            return
+        saved = dict(self.settings.get("run_colors") or {})
+        saved[run_id] = color
+        if len(saved) > MAX_REMEMBERED:
+            saved = dict(list(saved.items())[-MAX_REMEMBERED:])
+        self.settings.data["run_colors"] = saved  # written with the next save, not per run
+        if not self._pending:
+            from PySide6.QtCore import QTimer
+
+            self._pending = True
+            QTimer.singleShot(500, self._save)
+
+    def _save(self) -> None:
+        self._pending = False
+        self.settings.save()
 
     def hex(self, run_id: str) -> str:
         return self.book.color(run_id)

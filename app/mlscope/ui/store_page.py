@@ -68,7 +68,7 @@ class StorePage(QWidget):
         self.target = target
         self.settings = settings
         self.tasks = Tasks(self)
-        self.colors = RunColors(self)
+        self.colors = RunColors(self, settings)
         self.loading = LoadingController(self.tasks, target, settings, experiment, self)
         self.selection = SelectionController(self.tasks, self)
         self.charts = ChartsController(self.tasks, self.colors, self)
