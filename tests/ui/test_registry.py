@@ -18,6 +18,7 @@ from mlscope.core import open_store
 from mlscope.ui.controllers.registry import RegistryController
 from mlscope.ui.dialogs import registry as D
 from mlscope.ui.tasks import Tasks
+from mlscope.ui.views.registry import KEY_ROLE
 from registry_helpers import build_registry, client_for, edited, registry_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +142,20 @@ def test_cancel_writes_nothing(qtbot, controller, templates, tmp_path):
     path, uri = copy_of(templates, "sqlite", tmp_path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     ctl = controller(path)
+    view = ctl.view
+    pick(ctl, "credit-model", 3)
+
+    def names():
+        return [view.models_proxy.index(r, 0).data(KEY_ROLE) for r in range(view.models_proxy.rowCount())]
+
+    view.models.sortByColumn(0, Qt.DescendingOrder)
+    assert names() == ["it's-quoted", "fraud-model", "credit-model"]
+    assert view.current_model() == "credit-model" and view.current_version() == 3  # kept
+    view.filter_edit.setText("FRAUD")
+    assert names() == ["fraud-model"]
+    view.filter_edit.setText("@champion")  # aliases, tags and descriptions are searched too
+    assert names() == ["credit-model"]
+    view.filter_edit.clear()
     pick(ctl, "credit-model", 3)
     qtbot.mouseClick(ctl.view.stage_button, Qt.LeftButton)
     dlg = ctl.dialog

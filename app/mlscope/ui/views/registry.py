@@ -76,17 +76,48 @@ _ROOT = QModelIndex()
 
 
 class _Rows(QAbstractTableModel):
-    """Rows of cells made once per read: no object per cell, so 1,000 models list at once."""
+    """Rows of cells made once per read, sorted in Python: no object per cell and no Python
+    call per comparison, so 1,000 models list at once."""
 
     def __init__(self, headers: list[str], link_column: int = -1, parent=None):
         super().__init__(parent)
         self.headers, self.rows, self.link_column = headers, [], link_column
         self.link_brush = None
+        self.sort_column, self.sort_order = -1, Qt.AscendingOrder
+        self._texts: list[str] | None = None
 
     def set_rows(self, rows: list[list[tuple]]) -> None:
         self.beginResetModel()
-        self.rows = rows
+        self.rows = self._sorted(rows)
+        self._texts = None
         self.endResetModel()
+
+    def _sorted(self, rows: list) -> list:
+        c = self.sort_column
+        if c < 0 or not rows:
+            return rows
+        reverse = self.sort_order == Qt.DescendingOrder
+        try:
+            return sorted(rows, key=lambda r: r[c][1], reverse=reverse)
+        except TypeError:  # mixed types in one column: compare as text
+            return sorted(rows, key=lambda r: str(r[c][1]), reverse=reverse)
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.sort_column, self.sort_order = column, order
+        before = {id(r): i for i, r in enumerate(self.rows)}
+        self.rows = self._sorted(self.rows)
+        new_row = {before[id(r)]: i for i, r in enumerate(self.rows)}
+        old = self.persistentIndexList()
+        self.changePersistentIndexList(old, [self.index(new_row[i.row()], i.column()) for i in old])
+        self._texts = None
+        self.layoutChanged.emit()
+
+    def row_text(self, row: int) -> str:
+        """Every cell of a row, lower-cased: what the filter box searches."""
+        if self._texts is None:
+            self._texts = [" ".join(c[0] for c in r).lower() for r in self.rows]
+        return self._texts[row]
 
     def rowCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt's name
         return 0 if parent.isValid() else len(self.rows)
@@ -125,12 +156,29 @@ def _pairs(d) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted((d or {}).items())) if isinstance(d, dict) else ""
 
 
+class _Proxy(QSortFilterProxyModel):
+    """Filters by a substring of any cell; sorting is the source model's (in Python)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.needle = ""
+
+    def set_needle(self, text: str) -> None:
+        self.needle = text.strip().lower()
+        self.invalidateFilter()
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        self.sourceModel().sort(column, order)
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt's name
+        return not self.needle or self.needle in self.sourceModel().row_text(row)
+
+
 def _tree(name: str, columns: list[str], link_column: int = -1
           ) -> tuple[QTreeView, _Rows, QSortFilterProxyModel]:
     model = _Rows(columns, link_column)
-    proxy = QSortFilterProxyModel()
+    proxy = _Proxy()
     proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
     view = QTreeView(objectName=name)
     view.setModel(proxy)
     view.setRootIsDecorated(False)
@@ -158,6 +206,7 @@ class RegistryView(QWidget):
         self._versions = None
         self._descriptions: dict[str, str] = {}
         self._sized = False
+        self._fills = 0
         self._current = ""
         self._writable = True
         self._reason = ""
@@ -179,8 +228,6 @@ class RegistryView(QWidget):
         self.read_only_bar.hide()
 
         self.models, self.models_model, self.models_proxy = _tree("registryModels", MODEL_COLUMNS)
-        self.models_proxy.setFilterKeyColumn(-1)
-        self.models_proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.models.sortByColumn(0, Qt.AscendingOrder)
         self.versions, self.versions_model, self.versions_proxy = _tree(
             "registryVersions", VERSION_COLUMNS, RUN_COLUMN)
@@ -243,7 +290,7 @@ class RegistryView(QWidget):
         lay.addWidget(split, 1)
         lay.addWidget(self.undo_bar)
 
-        self.filter_edit.textChanged.connect(self.models_proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self.models_proxy.set_needle)
         self.models.selectionModel().currentRowChanged.connect(lambda *_: self._model_changed())
         self.versions.selectionModel().currentRowChanged.connect(lambda *_: self._update_enabled())
         self.versions.doubleClicked.connect(self._version_double_clicked)
@@ -321,11 +368,10 @@ class RegistryView(QWidget):
         for row in range(self.models_proxy.rowCount()):
             idx = self.models_proxy.index(row, 0)
             if idx.data(KEY_ROLE) == name:
-                self.models.setCurrentIndex(idx)
-                if self._current != name:
+                fills = self._fills
+                self.models.setCurrentIndex(idx)  # fills the versions if the row changed
+                if self._fills == fills:
                     self._model_changed()
-                else:
-                    self._fill_versions()
                 if version is not None:
                     self.select_version(version)
                 return True
@@ -347,6 +393,7 @@ class RegistryView(QWidget):
         self.modelChanged.emit(self._current)
 
     def _fill_versions(self) -> None:
+        self._fills += 1
         keep = self.current_version()
         self.versions_model.set_rows([])
         v = self.model_versions()
