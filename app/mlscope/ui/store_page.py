@@ -189,6 +189,8 @@ class StorePage(QWidget):
 
     def _workspace_changed(self, index: int) -> None:
         widget = self.workspace.widget(index)
+        # The run detail sits beside the table; charts, compare and artifacts take its room.
+        self.detail_tabs.setVisible(widget is self.runs)
         if widget is self.charts.view:
             self.charts.ensure()
         for f in self.features:
