@@ -76,6 +76,7 @@ class StorePage(QWidget):
         self.columns = ColumnsController(settings, self)
         self.features = []
         self._run_to_select: str | None = None
+        self._narrow_left: list[int] | None = None  # the borders before a wide left feature
 
         self.experiments = ExperimentsPanel()
         self.runs = RunsPanel()
@@ -170,6 +171,7 @@ class StorePage(QWidget):
             if c is not ld:
                 ld.opened.connect(c.set_store)
         self.workspace.currentChanged.connect(self._workspace_changed)
+        self.left_tabs.currentChanged.connect(self._left_changed)
         self.error_page.retryRequested.connect(self.open)
         self.error_page.closeRequested.connect(self.closeRequested)
         self.info_bar.linkActivated.connect(self.openRequested)
@@ -190,11 +192,30 @@ class StorePage(QWidget):
     def _workspace_changed(self, index: int) -> None:
         widget = self.workspace.widget(index)
         # The run detail sits beside the table; charts, compare and artifacts take its room.
-        self.detail_tabs.setVisible(widget is self.runs)
+        self.detail_tabs.setVisible(widget is self.runs
+                                    and self.left_tabs.currentWidget() is self.experiments)
         if widget is self.charts.view:
             self.charts.ensure()
         for f in self.features:
             if f.view is widget:
+                f.activate()
+
+    def _left_changed(self, index: int) -> None:
+        """A feature beside Experiments (the registry) gets room for its tables; back on
+        Experiments, the borders the user had come back."""
+        sizes, total = self.split.sizes(), sum(self.split.sizes())
+        wide = self.left_tabs.widget(index) is not self.experiments
+        self.detail_tabs.setVisible(not wide and self.workspace.currentWidget() is self.runs)
+        if not wide:
+            if self._narrow_left:
+                self.split.setSizes(self._narrow_left)
+                self._narrow_left = None
+        elif self._narrow_left is None and total:
+            self._narrow_left = sizes
+            left = max(sizes[0], int(total * 0.42))
+            self.split.setSizes([left, max(total - left, 1), 0])
+        for f in self.features:
+            if f.view is self.left_tabs.widget(index):
                 f.activate()
 
     # -- what the controllers say ------------------------------------------------------------
