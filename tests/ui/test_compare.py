@@ -87,6 +87,8 @@ def test_open_compare_toggle_only_differences_and_baseline(qtbot, ctl):
     assert [m.headerData(c, Qt.Horizontal) for c in range(1, 4)] == ["★ run-0", "run-1", "run-2"]
     color = m.headerData(1, Qt.Horizontal, Qt.ForegroundRole).color().name()
     assert color == ctl.colors.hex(ctl.ids[0])  # the run's colour, as in the table
+    swatch = m.headerData(1, Qt.Horizontal, Qt.DecorationRole).toImage().pixelColor(5, 5)
+    assert swatch.name() == ctl.colors.hex(ctl.ids[0])  # shown even under the theme
     keys = model_keys(view)
     assert "Params · 4 differ · 1 param the same" in keys  # seed collapsed into a count
     assert not any(k.endswith(" seed") for k in keys)

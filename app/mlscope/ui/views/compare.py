@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QMenu,
+    QStyledItemDelegate,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -59,6 +60,26 @@ def _bold() -> QFont:
         font = _BRUSHES["bold"] = QFont()
         font.setBold(True)
     return font
+
+
+def _swatch(color: str) -> QPixmap:
+    key = ("swatch", color)
+    pm = _BRUSHES.get(key)
+    if pm is None:
+        pm = _BRUSHES[key] = QPixmap(12, 12)
+        pm.fill(QColor(color))
+    return pm
+
+
+class _TintDelegate(QStyledItemDelegate):
+    """Paints the model's background tint: a style sheet with ``::item`` rules (the app's
+    theme) would otherwise ignore BackgroundRole."""
+
+    def paint(self, painter, option, index):
+        tint = index.data(Qt.BackgroundRole)
+        if tint is not None:
+            painter.fillRect(option.rect, tint)
+        super().paint(painter, option, index)
 
 
 class CompareModel(QAbstractTableModel):
@@ -156,6 +177,8 @@ class CompareModel(QAbstractTableModel):
                 return self.run_title(j)
             if role == Qt.ForegroundRole:
                 return QBrush(QColor(self.color(col.run_id)))
+            if role == Qt.DecorationRole:  # a swatch: the theme's header colour wins over text
+                return _swatch(self.color(col.run_id))
             if role == Qt.FontRole:
                 return _bold()
             if role == Qt.ToolTipRole:
@@ -311,6 +334,7 @@ class CompareView(QWidget):
         self.model.color = lambda rid: self.color(rid)
         self.table = QTableView(objectName="compareTable")
         self.table.setModel(self.model)
+        self.table.setItemDelegate(_TintDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectItems)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
