@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import StoreCorrupt, StoreError, StoreNotFound, StorePermission
+from .errors import StoreNotFound, StorePermission
 from .locate import Location
 from .mlruns import (
     NOT_EXPERIMENTS,
@@ -30,7 +30,6 @@ from .mlruns import (
     parse_meta,
     parse_metric_lines,
     read_bytes,
-    read_run,
     read_runs,
     read_text,
     run_parallel,
@@ -57,6 +56,7 @@ def _evict(folder: Path, keep: int) -> None:
     for old in files[keep:]:
         old.unlink(missing_ok=True)
 
+
 # -- the store ----------------------------------------------------------------------------------
 class FileStore(Store):
     """A read-only mlruns folder. Runs are read once, in parallel, and cached in the user's
@@ -78,6 +78,7 @@ class FileStore(Store):
         self._exps: pd.DataFrame | None = None
         self._tables: dict[str, RunTable] = {}
         self._run_dirs: dict[str, str] = {}
+        self._offsets: dict[str, int] = {}  # metric_tail(): bytes of each metric file read
 
     @property
     def write_uri(self) -> str:
@@ -350,7 +351,7 @@ class FileStore(Store):
 
     def metric_tail(self, run_ids, keys=None) -> pd.DataFrame:
         """Only the bytes appended to each metric file since the last call (complete lines)."""
-        return self.metric_history(run_ids, keys, _tail=self.__dict__.setdefault("_offsets", {}))
+        return self.metric_history(run_ids, keys, _tail=self._offsets)
 
     def metric_history(self, run_ids, keys=None, _tail: dict | None = None) -> pd.DataFrame:
         run_ids = list(dict.fromkeys(run_ids))
@@ -466,4 +467,4 @@ def _table(records: list[RunRecord], datasets: pd.DataFrame | None) -> RunTable:
     return RunTable(info, metrics, params, tags, datasets)
 
 
-__all__ = ["FileStore", "parse_meta", "parse_metric_lines", "read_run", "StoreCorrupt", "StoreError"]
+__all__ = ["FileStore"]

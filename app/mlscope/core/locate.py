@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .errors import StoreError, StoreNotFound, StorePermission
+from .errors import StoreNotFound, StorePermission
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mssql")
 DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -216,4 +216,4 @@ def locate_path(path: Path, choice: str | None = None, must_be_db: bool = False)
     )
 
 
-__all__ = ["Location", "locate", "is_mlruns_root", "StoreError"]
+__all__ = ["Location", "is_mlruns_root", "locate", "locate_path"]

@@ -75,34 +75,31 @@ def parse_meta(data: bytes) -> dict | None:
             if line.endswith(":") and not line.startswith((" ", "-", "#")):
                 key, value = line[:-1], ""
             else:
-                return _slow(text)
+                return load_yaml(text)
         if not _plain_key(key):
-            return _slow(text)
+            return load_yaml(text)
         if not value:
             out[key] = None
         elif value[0] == "'":
             if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
-                return _slow(text)
+                return load_yaml(text)
             out[key] = value[1:-1].replace("''", "'")
         elif _INT.match(value):  # a decimal integer is an int to PyYAML too
             out[key] = int(value)
         elif value == "[]":
             out[key] = []
         elif value[0] in _SPECIAL_START or " #" in value or ": " in value or value[-1] in " :":
-            return _slow(text)
+            return load_yaml(text)
         elif _plain_is_string(value):
             out[key] = value
         else:
-            return _slow(text)
-    return out or _slow(text)
+            return load_yaml(text)
+    return out or load_yaml(text)
 
 
-def _slow(text: str):
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-
-
-def load_yaml(data: bytes):
-    """Any YAML file of a store (dataset and input records), with PyYAML's safe loader."""
+def load_yaml(data: bytes | str):
+    """A YAML file of a store as PyYAML's safe loader reads it (what parse_meta's fast path
+    leaves, dataset and input records)."""
     return yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
 
 

@@ -104,6 +104,7 @@ class Store:
         self.location = location
         self.problems: list[Problem] = []
         self._lock = threading.RLock()
+        self._tail_counts: dict[tuple, int] = {}  # metric_tail(): points seen per (run, key)
 
     @property
     def write_uri(self) -> str | None:
@@ -217,7 +218,7 @@ class Store:
         read only the new part (the end of a metric file, rows past a count) override it.
         """
         hist = self.metric_history(run_ids, keys)
-        seen = self.__dict__.setdefault("_tail_counts", {})
+        seen = self._tail_counts
         parts = []
         for (run_id, key), group in hist.groupby(["run_id", "key"], sort=False):
             n = seen.get((run_id, key), 0)
@@ -255,13 +256,6 @@ class Store:
                              "runs": grouped.size().to_numpy(dtype="int64"),
                              "last_activity": grouped.max().to_numpy(dtype="float64")})
 
-    def metric_keys(self, run_ids=None) -> list[str]:
-        table = self._run_table(None)
-        m = table.metrics
-        if run_ids is not None:
-            m = m[m["run_id"].isin(set(run_ids))]
-        return sorted(m["key"].unique().tolist(), key=str)
-
     def _one_run(self, run_id: str) -> RunTable:
         """The table of one run (backends with a cheaper road than the whole table override it)."""
         return self._run_table(None).subset([run_id])
@@ -284,10 +278,6 @@ class Store:
             "logged_models": self.logged_models(view="all").query("source_run_id == @run_id")
             .to_dict("records"),
         }
-
-    def run_inputs(self, run_id: str) -> list[dict]:
-        """Datasets a run used: name, digest, context, source_type, source."""
-        return _inputs(self._one_run(run_id))
 
     def logged_models(self, experiment_ids=None, view: str = "active") -> pd.DataFrame:
         """MLflow 3 LoggedModels: LOGGED_MODEL_COLUMNS (empty where the store has none)."""
