@@ -144,6 +144,7 @@ class StorePage(QWidget):
         r.columnsResetRequested.connect(lambda: self.columns.reset(ld.frame))
         r.chooseColumnsRequested.connect(self.choose_columns)
         r.cancelRequested.connect(ld.cancel_loading)
+        r.compareRequested.connect(lambda _ids: self.show_view("compare"))
         self.columns.columnsChanged.connect(r.set_columns)
         ld.opened.connect(self._opened)
         ld.openFailed.connect(self._open_failed)
@@ -164,6 +165,7 @@ class StorePage(QWidget):
         sel.namesChanged.connect(self.charts.set_names)
         sel.runsChanged.connect(self.charts.set_runs)
         self.detail.runActivated.connect(sel.select_run)
+        self.detail.metricActivated.connect(self.chart_metric)
         self.watch.busy = ld.is_loading
         self.watch.changed.connect(self._watch_changed)
         for c in (ld, sel, self.charts, self.watch):
@@ -340,6 +342,11 @@ class StorePage(QWidget):
                     tabs.setCurrentIndex(i)
                     return True
         return False
+
+    def chart_metric(self, key: str) -> None:
+        """A metric name clicked in the run detail: its chart, for the selected runs."""
+        self.show_view("charts")
+        self.charts.ensure().set_checked_metrics([key])
 
     def show_problems(self) -> None:
         self.detail_tabs.setCurrentWidget(self.problems)

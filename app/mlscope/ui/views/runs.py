@@ -417,6 +417,7 @@ class RunsPanel(QWidget):
     chooseColumnsRequested = Signal()
     cancelRequested = Signal()
     treeToggled = Signal(bool)
+    compareRequested = Signal(list)  # the selected run ids (Ctrl+D, the menu, the button)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -447,6 +448,10 @@ class RunsPanel(QWidget):
         self.columns_button.setText("Columns")
         self.columns_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.columns_button.setToolTip("Show, hide and reorder columns")
+        self.compare_button = QToolButton(objectName="compareButton", text="Compare")
+        self.compare_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.compare_button.setToolTip("Compare the selected runs: params, metrics, tags (Ctrl+D)")
+        self.compare_button.setEnabled(False)
         self.count_label = QLabel(objectName="runCount")
 
         self.error_label = QLabel(objectName="filterError", wordWrap=True)
@@ -479,6 +484,7 @@ class RunsPanel(QWidget):
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.tree_button)
         top.addWidget(self.columns_button)
+        top.addWidget(self.compare_button)
         top.addWidget(self.count_label)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -510,6 +516,7 @@ class RunsPanel(QWidget):
         self.copy_csv_action = act("Copy as CSV", "Ctrl+Shift+C", self.copy_csv)
         self.expand_action = act("Expand All", "Ctrl+Right", self.expand_all)
         self.collapse_action = act("Collapse All", "Ctrl+Left", self.collapse_all)
+        self.compare_action = act("Compare Selected Runs", "Ctrl+D", self._compare)
         focus_search = QAction(self)
         focus_search.setShortcut(QKeySequence.Find)
         focus_search.setShortcutContext(Qt.WidgetWithChildrenShortcut)
@@ -528,6 +535,8 @@ class RunsPanel(QWidget):
         self._search_timer.timeout.connect(self._apply_search)
         self.tree_button.toggled.connect(self._set_tree)
         self.columns_button.clicked.connect(self.chooseColumnsRequested)
+        self.compare_button.clicked.connect(self._compare)
+        self.selectionChanged.connect(lambda ids: self.compare_button.setEnabled(len(ids) >= 2))
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -793,6 +802,11 @@ class RunsPanel(QWidget):
         if ids:
             QGuiApplication.clipboard().setText("\n".join(ids))
 
+    def _compare(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) >= 2:
+            self.compareRequested.emit(ids)
+
     def copy_csv(self) -> None:
         ids = self.selected_run_ids()
         QGuiApplication.clipboard().setText(self.model.to_csv(ids or None))
@@ -800,6 +814,9 @@ class RunsPanel(QWidget):
     # -- menus and header ----------------------------------------------------------------------
     def _context_menu(self, pos) -> None:
         menu = QMenu(self)
+        self.compare_action.setEnabled(len(self.selected_run_ids()) >= 2)
+        menu.addAction(self.compare_action)
+        menu.addSeparator()
         menu.addAction(self.copy_id_action)
         menu.addAction(self.copy_csv_action)
         menu.addSeparator()
