@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGraphicsItem,
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
@@ -110,6 +111,7 @@ class _AxesDecor(pg.GraphicsObject):
         self.lines: list[float] = []
         self.labels: list[tuple] = []  # (x, y, text, h-anchor 0..1, bold)
         self.setZValue(15)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # redrawn when the axes change
 
     def set(self, lines, labels) -> None:
         self.prepareGeometryChange()
@@ -194,6 +196,7 @@ class ParallelCoordinates(QWidget):
         self.decor = _AxesDecor()
         self.box.addItem(self.decor)
         self.dim_curve = pg.PlotCurveItem(pen=pg.mkPen(DIM, width=1))
+        self.dim_curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # a blit while dragging
         self.box.addItem(self.dim_curve)
         self.bin_curves = []
         cmap = pg.colormap.get("viridis")
@@ -344,7 +347,7 @@ class ParallelCoordinates(QWidget):
         for c, colour in zip(self.bin_curves, [*self.bin_colors, NO_VALUE], strict=True):
             c.setPen(pg.mkPen(colour, width=width))
         self._colour_values()
-        self._apply()
+        self._apply(dim=True)
 
     def _colour_values(self) -> None:
         comp, name = self.comp, self.color_by.currentText()
@@ -377,8 +380,10 @@ class ParallelCoordinates(QWidget):
         y[~finite] = 0.0
         return x, y, connect
 
-    def _apply(self) -> None:
-        """Redraw the lines for the current brushes (the fast path of a drag)."""
+    def _apply(self, dim: bool = False) -> None:
+        """Redraw the coloured lines for the current brushes. Every line is also drawn
+        faint beneath them (``dim``: redone only when the axes or runs change), a cached
+        picture: a drag step repaints only the lines it keeps."""
         comp = self.comp
         n = len(comp.columns) if comp is not None else 0
         ranges = {}
@@ -396,12 +401,9 @@ class ParallelCoordinates(QWidget):
             self._draw_highlight()
             self._update_status(n)
             return
-        out = np.flatnonzero(~self.mask)
-        if out.size:
-            x, y, con = self._lines(out)
+        if dim:
+            x, y, con = self._lines(np.arange(n))
             self.dim_curve.setData(x, y, connect=con)
-        else:
-            self.dim_curve.setData(*empty)
         inside = self.mask
         for b, curve in enumerate(self.bin_curves):
             sel = np.flatnonzero(inside & (self.bins == (b if b < COLOR_BINS else COLOR_BINS)))
