@@ -319,3 +319,29 @@ def test_upgrade_database_backs_up_migrates_and_reopens(qtbot, controller, tmp_p
     assert len(ctl.versions) == 3
     pick(ctl, ctl.versions["name"].iloc[0], int(ctl.versions["version"].iloc[0]))
     assert ctl.view.stage_button.isEnabled()
+
+
+def test_store_read_from_a_snapshot_is_written_and_reread(qtbot, controller, templates, tmp_path):
+    """A database another program holds open in WAL mode is read from a private snapshot;
+    the write goes to the user's file and the view shows it from a new snapshot."""
+    import sqlite3
+
+    path, uri = copy_of(templates, "sqlite", tmp_path)
+    keeper = sqlite3.connect(path)
+    keeper.execute("PRAGMA journal_mode=WAL")
+    keeper.execute("CREATE TABLE _keep(x)")
+    keeper.execute("DROP TABLE _keep")
+    keeper.commit()
+    try:
+        ctl = controller(path)
+        assert ctl.store.snapshot_dir is not None
+        before = registry_state(uri)
+        pick(ctl, "fraud-model", 1)
+        qtbot.mouseClick(ctl.view.alias_button, Qt.LeftButton)
+        dlg = ctl.dialog
+        dlg.alias.setEditText("shadow")
+        confirm(qtbot, ctl, dlg, "fraud-model: new alias 'shadow' -> v1")
+        assert registry_state(uri) == edited(before, lambda st: st["fraud-model"]["aliases"].update(shadow=1))
+        assert version_row(ctl, "fraud-model", 1)["aliases"] == ["shadow"]
+    finally:
+        keeper.close()

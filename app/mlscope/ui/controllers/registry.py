@@ -22,8 +22,10 @@ from .base import Controller
 
 
 def read_registry(store, fresh: bool = False):
-    """Worker: (models, versions) as the store says now (``fresh``: forget what was cached)."""
-    if fresh:
+    """Worker: (models, versions) as the store says now. Registry reads are never cached,
+    except by a store that reads a private snapshot: after a write (``fresh``) it takes a
+    new one. Other stores are not refreshed, which would drop their run tables and problems."""
+    if fresh and getattr(store, "snapshot_dir", None) is not None:
         store.refresh()
     return store.registered_models(), store.model_versions()
 
