@@ -41,11 +41,30 @@ def render_icons(work: Path) -> dict[str, Path]:
         p.parent.mkdir(parents=True, exist_ok=True)
         desktop.render_icon(n).save(str(p), "PNG")
         out[f"png{n}"] = p
-    # Windows and macOS take one file with several sizes; Qt's ico/icns plugins write them.
+    # Windows takes one .ico with every size it shows (Qt's writer stores one image);
+    # macOS an .icns, which Qt's icns plugin writes with its own set of sizes.
     out["ico"], out["icns"] = work / "mlscope.ico", work / "mlscope.icns"
-    desktop.render_icon(256).save(str(out["ico"]), "ICO")
+    out["ico"].write_bytes(ico({n: out[f"png{n}"].read_bytes() for n in ICO_SIZES}))
     desktop.render_icon(512).save(str(out["icns"]), "ICNS")
     return out
+
+
+ICO_SIZES = (16, 24, 32, 48, 64, 256)
+
+
+def ico(pngs: dict[int, bytes]) -> bytes:
+    """A Windows icon holding one PNG per size (the format since Windows Vista)."""
+    import struct
+
+    head = struct.pack("<HHH", 0, 1, len(pngs))
+    offset = 6 + 16 * len(pngs)
+    entries, blobs = b"", b""
+    for size, data in sorted(pngs.items()):
+        dim = 0 if size >= 256 else size  # 0 means 256
+        entries += struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(data), offset)
+        blobs += data
+        offset += len(data)
+    return head + entries + blobs
 
 
 def tarball(dist: Path, icons: dict[str, Path], name: str) -> Path:

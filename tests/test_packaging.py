@@ -345,3 +345,27 @@ def big_mlruns_copy(tmp_path_factory):
     build_mlruns(root, n_runs=PARALLEL_MIN + 100, n_metrics=2, n_steps=3, n_params=4, n_tags=2,
                  n_experiments=1, seed=1)
     return root
+
+
+def test_build_draws_the_icons_every_platform_asks_for(tmp_path):
+    """hicolor PNGs for Linux, a multi-size .ico for Windows, an .icns for macOS."""
+    import struct
+
+    import build
+    from PySide6.QtGui import QImage
+
+    icons = build.render_icons(tmp_path)
+    for n in (16, 48, 256, 512):
+        assert QImage(str(icons[f"png{n}"])).size().width() == n
+    data = icons["ico"].read_bytes()
+    reserved, kind, count = struct.unpack_from("<HHH", data)
+    assert (reserved, kind, count) == (0, 1, len(build.ICO_SIZES))
+    sizes = []
+    for i in range(count):
+        w, _h, _c, _r, _p, _b, length, offset = struct.unpack_from("<BBBBHHII", data, 6 + 16 * i)
+        png = data[offset:offset + length]
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        sizes.append(QImage.fromData(png).width())
+        assert sizes[-1] == (w or 256)
+    assert sizes == list(build.ICO_SIZES)
+    assert icons["icns"].read_bytes()[:4] == b"icns"
