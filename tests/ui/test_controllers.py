@@ -188,3 +188,30 @@ def test_columns_layout_is_remembered_per_experiment_selection(settings, built):
     assert cols.columns_for(frame) == edited
     cols.experiment_ids = ["other"]
     assert "metrics.rmse" in cols.columns_for(frame)
+
+
+def test_the_run_detail_names_a_logged_models_flavors(tmp_path, qtbot, tasks):
+    """MLflow 3 keeps a logged model's flavors only in its MLmodel file: read for the detail."""
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    import mlflow
+
+    from mlscope.ui.controllers.selection import SelectionController
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    exp = mlflow.create_experiment("models", artifact_location=(tmp_path / "art").as_uri())
+    with mlflow.start_run(experiment_id=exp) as run:
+        model = sklearn.LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
+        mlflow.sklearn.log_model(model, name="regressor")
+    store = open_store(tmp_path / "mlflow.db")
+    sel = SelectionController(tasks)
+    sel.set_store(store)
+    sel.set_frame(store.runs(exp, attributes=True), {exp: "models"})
+    shown = []
+    sel.detailReady.connect(lambda r, links, stats: shown.append(r))
+    sel.set_current(run.info.run_id)
+    qtbot.waitUntil(lambda: any(r.get("logged_models") for r in shown), timeout=30_000)
+    models = next(r for r in shown if r.get("logged_models"))["logged_models"]
+    assert models[0]["name"] == "regressor"
+    assert {"sklearn", "python_function"} <= set(models[0]["flavors"])
+    store.close()

@@ -692,3 +692,19 @@ def human_size(n: int | None) -> str:
 __all__ = ["ArtifactError", "Entry", "Resolved", "Source", "drop_route", "human_size",
            "kind_of", "resolve", "run_location", "safe_join", "safe_relpath", "sniff",
            "store_folder"]
+
+
+def model_flavors(store, artifact_location: str | None) -> list[str]:
+    """The flavors a logged model's ``MLmodel`` names (MLflow 3 keeps them only there), read
+    as YAML where the model's folder is here; empty where it is not (remote, moved away)."""
+    import yaml
+
+    where = resolve(artifact_location, store_folder(store), mlruns_root(store), _tracking(store))
+    if where.local is None:
+        return []
+    try:
+        spec = yaml.safe_load((where.local / "MLmodel").read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError):
+        return []
+    flavors = spec.get("flavors") if isinstance(spec, dict) else None
+    return sorted(flavors) if isinstance(flavors, dict) else []

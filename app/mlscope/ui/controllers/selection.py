@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 
+from mlscope.core.artifacts import model_flavors
 from mlscope.core.errors import user_message
 from mlscope.core.records import FrameIndex
 
@@ -98,6 +99,9 @@ class SelectionController(Controller):
                     for k, m in run.get("metrics", {}).items():
                         if k in top.index:
                             m["step"] = int(top[k])
+            for model in run.get("logged_models") or []:
+                if not model.get("flavors"):
+                    model["flavors"] = model_flavors(store, model.get("artifact_location"))
             return rid, run, stats
 
         def done(res):
