@@ -345,3 +345,19 @@ def test_store_read_from_a_snapshot_is_written_and_reread(qtbot, controller, tem
         assert version_row(ctl, "fraud-model", 1)["aliases"] == ["shadow"]
     finally:
         keeper.close()
+
+
+def test_show_model_before_and_after_the_read(qtbot, templates, tmp_path):
+    """What `--model NAME` uses: the model is made current once the registry is read."""
+    path, _uri = copy_of(templates, "sqlite", tmp_path)
+    tasks = Tasks()
+    try:
+        ctl = RegistryController(tasks, open_store(path))
+        qtbot.addWidget(ctl.view)
+        assert ctl.show_model("fraud-model")  # still reading: remembered
+        qtbot.waitUntil(lambda: ctl.versions is not None and not ctl.running(), timeout=TIMEOUT)
+        assert ctl.view.current_model() == "fraud-model"
+        assert not ctl.show_model("no-such-model")
+        assert ctl.show_model("it's-quoted") and ctl.view.current_model() == "it's-quoted"
+    finally:
+        tasks.shutdown()

@@ -58,6 +58,7 @@ class RegistryController(Controller):
         self.last: C.Change | None = None  # the last write, offered for undo
         self._runs: list[str] = []
         self._warm = False
+        self._wanted = ""  # a model to show once the registry is read
         self.view.actionRequested.connect(self._action)
         self.view.runActivated.connect(self.runActivated)
         self.view.undoRequested.connect(self.undo)
@@ -88,6 +89,14 @@ class RegistryController(Controller):
         self.start("registry-read", lambda p, c: read_registry(store, fresh),
                    lambda res, s=store: self._loaded(s, res))
 
+    def show_model(self, name: str) -> bool:
+        """Make ``name`` the current model (``--model NAME``); if the registry is still being
+        read, once it is. False if the store has no such model."""
+        if self.versions is None or self.running("registry-read"):
+            self._wanted = name
+            return True
+        return self.view.select_model(name)
+
     def registered_as(self, run_id: str) -> list[str]:
         """For the run detail: ["credit-model v3, Production, @champion", ...] (from the last
         read; ``registrationsChanged`` says when to ask again)."""
@@ -99,6 +108,10 @@ class RegistryController(Controller):
             return
         self.models, self.versions = result
         self.view.set_registry(self.models, self.versions)
+        if self._wanted:
+            wanted, self._wanted = self._wanted, ""
+            if not self.view.select_model(wanted):
+                self.statusMessage.emit(f"No registered model named {wanted} in this store.")
         self.registrationsChanged.emit()
 
     def _writable(self, store, reason: str) -> None:
