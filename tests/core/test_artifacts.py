@@ -302,3 +302,15 @@ def test_cache_is_outside_the_store(stores):
     assert src.fetch("report.json").is_relative_to(stores["file"])  # local: read in place
     assert not str(cache_dir()).startswith(str(stores["file"]))
     assert os.access(src.fetch("report.json"), os.R_OK)
+
+
+def test_a_run_that_logged_no_artifact_says_so(tmp_path):
+    """MLflow creates a run's artifact folder on the first artifact: none there, none logged."""
+    from mlscope.core.artifacts import resolve
+
+    exp = tmp_path / "artifacts" / "1"
+    exp.mkdir(parents=True)
+    where = resolve((exp / "abc123" / "artifacts").as_uri())
+    assert not where.exists and where.note == "No artifacts were logged for this run."
+    gone = resolve((tmp_path / "elsewhere" / "x" / "y" / "artifacts").as_uri())
+    assert not gone.exists and "does not exist here" in gone.note

@@ -265,6 +265,11 @@ def resolve(uri: str | None, folder: Path | None = None, store_root: Path | None
             cand = base.joinpath(*parts[i:])
             if cand.is_dir():
                 return Resolved(uri, cand.as_uri(), cand, True, f"{uri} read at {cand}")
+    if native.is_absolute() and not foreign and (fallback is None or not fallback.is_dir()) and (
+            native.parent.is_dir() or native.parent.parent.is_dir()):
+        # The experiment's folder is here, the run's is not: MLflow creates it on the first
+        # artifact logged, so this run logged none.
+        return Resolved(uri, "", None, False, "No artifacts were logged for this run.")
     return _missing(uri, fallback, "")
 
 
