@@ -34,6 +34,7 @@ from .charts_plot import export_svg
 
 COLOR_BINS = 16
 FEW_RUNS = 100
+FEW_LIT = 50
 # By default every differing param (up to 16: past that an axis gets too narrow to read,
 # and a drag over 1,000 runs too slow to follow the mouse), then up to 4 differing metrics.
 MAX_DEFAULT_PARAMS = 16
@@ -429,6 +430,9 @@ class ParallelCoordinates(QWidget):
         ids = [c.run_id for c in comp.columns]
         lit = np.array([r in self.highlight for r in ids], dtype=bool) if self.highlight \
             else np.zeros(len(ids), bool)
+        if self.brushes and np.array_equal(lit, self.mask):
+            lit[:] = False  # the table selected what the brushes keep: nothing to add
+        width = 3.0 if np.count_nonzero(lit) <= FEW_LIT else 1.5  # thick lines paint slowly
         show = lit if self.color_by.currentIndex() > 0 else lit | self.mask
         if not show.any():
             return
@@ -438,7 +442,7 @@ class ParallelCoordinates(QWidget):
         for (color, is_lit), runs in groups.items():
             x, y, con = self._lines(np.array(runs))
             curve = pg.PlotCurveItem(x, y, connect=con,
-                                     pen=pg.mkPen(color, width=3.0 if is_lit else 1))
+                                     pen=pg.mkPen(color, width=width if is_lit else 1))
             curve.setZValue(10 if is_lit else 5)
             self.box.addItem(curve)
             self.highlight_curves.append(curve)
