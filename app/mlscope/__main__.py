@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "default to the first 10)")
     p.add_argument("--filter", metavar="QUERY", help="with --screenshot: an MLflow filter to apply")
     p.add_argument("--metrics", metavar="KEY,...", help="with --view charts: the metrics to chart")
+    p.add_argument("--artifact", metavar="PATH",
+                   help="with --view artifacts: the artifact to select (a path in the run)")
     p.add_argument("--new-instance", action="store_true",
                    help="start a new mlscope even if one is running (default: hand the "
                         "targets to the running one)")
@@ -71,6 +73,9 @@ def default_target(cwd: Path | None = None) -> str | None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # The registry's writes run MLflow's client in this process: no telemetry thread (it calls
+    # out to the network and races other threads on os.environ).
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlscope import desktop
 
     if args.install_desktop or args.uninstall_desktop:

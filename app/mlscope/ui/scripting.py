@@ -67,6 +67,9 @@ class Finisher:
         view = (args.view or "runs").lower()
         if view != "runs" and not page.show_view(view):
             print(f"mlscope: no view named {view!r}")
+        if view == "artifacts" and getattr(args, "artifact", None):
+            artifacts = next(f for f in page.features if f.title == "Artifacts")
+            QTimer.singleShot(500, lambda: artifacts.select(args.artifact))
         if view == "charts" and args.metrics:
             QTimer.singleShot(300, lambda: page.charts.ensure().set_checked_metrics(
                 args.metrics.split(",")))

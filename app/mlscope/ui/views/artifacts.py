@@ -372,6 +372,8 @@ class ArtifactView(QWidget):
 
         self.title = QLabel(objectName="artifactTitle")
         self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # A long location is clipped (full text in the tooltip), never widening the window.
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.compare_button = QToolButton(text="Side by side", checkable=True,
                                           objectName="compareButton")
         self.compare_button.setToolTip("The selected artifact in every selected run")
@@ -421,6 +423,7 @@ class ArtifactView(QWidget):
 
     def show_tree(self, title: str, entries: list[Entry]) -> None:
         self.title.setText(title)
+        self.title.setToolTip(title)
         self.model.reset(entries)
         self.viewers.clear("Select an artifact to view it." if entries
                            else "This run has no artifacts.")
