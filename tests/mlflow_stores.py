@@ -72,6 +72,40 @@ def same(ours, ref) -> None:
     pd.testing.assert_frame_equal(ours[cols], ref[cols], check_exact=True)
 
 
+def same_experiments(ours, ref, differ: dict | None = None) -> None:
+    """mlscope's experiments frame holds every field of MLflow's ``search_experiments``
+    answer, exactly: ids, names, lifecycle_stage, artifact_location, both times and tags.
+
+    ``differ`` ({experiment_id: {field: value}}) names where mlscope knowingly answers
+    otherwise (an experiment old MLflow moved to .trash is deleted, whatever its meta says)."""
+    import pandas as pd
+
+    assert sorted(ours["experiment_id"]) == sorted(e.experiment_id for e in ref)
+    rows = {row["experiment_id"]: row for row in ours.to_dict("records")}
+    for e in ref:
+        row = rows[e.experiment_id]
+        got = {f: row[f] for f in ("name", "lifecycle_stage", "artifact_location",
+                                   "creation_time", "last_update_time")}
+        got = {k: (None if v is None or v is pd.NA else v) for k, v in got.items()}
+        want = {"name": e.name, "lifecycle_stage": e.lifecycle_stage,
+                "artifact_location": e.artifact_location, "creation_time": e.creation_time,
+                "last_update_time": e.last_update_time, **(differ or {}).get(e.experiment_id, {})}
+        assert got == want, (e.experiment_id, got, want)
+        tags = {c[len("tags."):]: v for c, v in row.items()
+                if c.startswith("tags.") and isinstance(v, str)}
+        assert tags == e.tags, e.experiment_id
+
+
+def trashed_saying_active(client) -> dict:
+    """``same_experiments``' ``differ`` for experiments old MLflow moved to .trash whose
+    meta.yaml still says active: MLflow lists them as deleted, mlscope also says deleted."""
+    from mlflow.entities import ViewType
+
+    return {e.experiment_id: {"lifecycle_stage": "deleted"}
+            for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)
+            if e.lifecycle_stage != "deleted"}
+
+
 def history_reference(client, run_ids, keys):
     """MLflow's get_metric_history for every run and key, in the history frame's declared
     dtypes (written here, not copied from mlscope's frame, so a dtype change is seen)."""
@@ -187,7 +221,34 @@ def build(uri: str) -> dict:
         ])
     client.set_terminated(g1, "FINISHED", end_time=t0 + 19000)
     ids["long"] = g1
+
+    # Values a reader must hand over byte for byte: surrounding whitespace, unicode, empty
+    # strings and MLflow's longest values, in an experiment of their own (counts elsewhere stay).
+    delta = client.create_experiment("delta values", tags={"padded": "  both  ", "empty": "",
+                                                           "unicode": "naïve — 数据 🎉"})
+    ids["delta"] = delta
+    v1 = run(delta, "  padded name  ", t0 + 20000)
+    for key, value in EDGE_VALUES.items():
+        client.log_param(v1, key, value)
+        client.set_tag(v1, f"tag_{key}", value)
+    client.set_tag(v1, "tag_longest", "t" * 8000)  # MLflow's longest tag value
+    client.log_metric(v1, "tiny", 5e-324, timestamp=t0 + 20000, step=0)
+    client.log_metric(v1, "huge", 1.7976931348623157e308, timestamp=t0 + 20000, step=0)
+    client.set_terminated(v1, "FINISHED", end_time=t0 + 21000)
+    ids["values"] = v1
     return ids
+
+
+EDGE_VALUES = {
+    "leading": "   lead",
+    "trailing": "trail   ",
+    "both": "\t both \t",
+    "newline_end": "line\n",
+    "empty": "",
+    "space_only": " ",
+    "unicode": "naïve — 数据 🎉 \u00a0nbsp",
+    "longest": "p" * 5999 + "!",  # 6,000 characters: MLflow's longest param value
+}
 
 
 def remove_empty_dirs(root: Path) -> int:

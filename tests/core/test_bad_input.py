@@ -43,7 +43,7 @@ def n_runs(store):
     return len(store.runs(view="all"))
 
 
-ALL = 11  # runs in the built store
+ALL = 12  # runs in the built store
 
 
 @pytest.mark.parametrize("content", [b"run_id: [unclosed\n  - x: {", b"", b"\x00\xff\xfe binary \x89PNG",
@@ -62,7 +62,7 @@ def test_bad_experiment_meta_is_a_problem(mlruns, built):
     store = open_store(mlruns, cache=False)
     assert built["ids"]["alpha"] not in set(store.experiments("all")["experiment_id"])
     assert any(str(meta) == p.where for p in store.problems)
-    assert n_runs(store) == 2  # beta's and gamma's runs still load
+    assert n_runs(store) == 3  # beta's, gamma's and delta's runs still load
 
 
 @pytest.mark.parametrize("lines,expected", [
@@ -357,7 +357,7 @@ def test_odd_but_readable_metadata_is_not_a_traceback(mlruns, built, where, cont
     path.write_bytes(content)
     store = open_store(mlruns, cache=False)
     assert len(store.runs(view="all")) == ALL
-    assert len(store.experiments("all")) == 4
+    assert len(store.experiments("all")) == 5  # Default, alpha, beta, gamma, delta values
 
 
 def test_unreadable_child_folder_does_not_block_locating_the_store(mlruns, built, tmp_path):

@@ -8,7 +8,14 @@ import pytest
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import FILTERS, ORDERS, restore_run_dirs
+from mlflow_stores import (
+    EDGE_VALUES,
+    FILTERS,
+    ORDERS,
+    restore_run_dirs,
+    same_experiments,
+    trashed_saying_active,
+)
 from mlscope.core import FilterError, open_store
 
 VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
@@ -81,16 +88,40 @@ def test_one_experiment_and_views(uris, built, backend):
 
 
 @pytest.mark.parametrize("backend", ["file", "git", "sqlite"])
-def test_experiments_equal_mlflow(uris, backend):
+def test_experiments_equal_mlflow(uris, built, backend):
     target, ref_uri = uris[backend]
+    # The git-like copy moved gamma to .trash, its meta.yaml still saying active.
+    differ = trashed_saying_active(MlflowClient(ref_uri))
+    assert list(differ) == ([built["ids"]["gamma"]] if backend == "git" else [])
     store = open_store(target, cache=False)
     client = MlflowClient(ref_uri)
     for view in ("active", "deleted", "all"):
         ours = store.experiments(view)
         ref = client.search_experiments(view_type=VIEWS[view])
-        assert sorted(ours["experiment_id"]) == sorted(e.experiment_id for e in ref)
-        names = dict(zip(ours["experiment_id"], ours["name"], strict=False))
-        assert names == {e.experiment_id: e.name for e in ref}
+        same_experiments(ours, ref, differ)
+
+
+@pytest.mark.parametrize("backend", ["file", "git", "sqlite"])
+def test_edge_values_byte_for_byte(uris, built, backend):
+    """Whitespace around values, unicode, empty strings, 6,000-character params and 8,000-
+    character tags: the runs frame and the run detail hand over MLflow's bytes, unchanged."""
+    target, ref_uri = uris[backend]
+    run_id = (built["sql_ids"] if backend == "sqlite" else built["ids"])["values"]
+    if backend == "git":
+        ref_uri = str(uris["file"][1])  # the same run; git dropped only empty folders
+    ref = MlflowClient(ref_uri).get_run(run_id).data
+    assert {k: ref.params[k] for k in EDGE_VALUES} == EDGE_VALUES  # MLflow kept them as written
+    store = open_store(target, cache=False)
+    row = store.runs(view="all").set_index("run_id").loc[run_id]
+    detail = store.run(run_id)
+    for key, value in EDGE_VALUES.items():
+        assert row[f"params.{key}"].encode() == value.encode(), key
+        assert row[f"tags.tag_{key}"].encode() == ref.tags[f"tag_{key}"].encode(), key
+        assert detail["params"][key].encode() == value.encode(), key
+    assert detail["params"] == ref.params
+    assert {k: v for k, v in detail["tags"].items()} == ref.tags
+    assert len(detail["tags"]["tag_longest"]) == 8000 and len(detail["params"]["longest"]) == 6000
+    assert detail["info"]["run_name"] == "  padded name  "
 
 
 @pytest.mark.parametrize("backend", ["file", "git", "sqlite"])

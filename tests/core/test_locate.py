@@ -67,7 +67,7 @@ def test_uris(built):
     assert locate(built["file"].resolve().as_uri()).kind == "file"
     assert locate("postgresql://u@h/db").kind == "sql"
     assert locate("https://mlflow.example.com/").uri == "https://mlflow.example.com"
-    assert len(open_store(f"sqlite:///{db}").runs(view="all")) == 11
+    assert len(open_store(f"sqlite:///{db}").runs(view="all")) == 12
 
 
 def test_not_a_store(tmp_path):

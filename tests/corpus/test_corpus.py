@@ -20,7 +20,13 @@ from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 from corpus_location import corpus_dir, require
-from mlflow_stores import history_reference, restore_run_dirs, same_history
+from mlflow_stores import (
+    history_reference,
+    restore_run_dirs,
+    same_experiments,
+    same_history,
+    trashed_saying_active,
+)
 from mlscope.core import StoreCorrupt, open_store
 
 CORPUS = corpus_dir()
@@ -74,7 +80,7 @@ def test_runs_and_experiments_equal_mlflow(repo, path, kind, tmp_path):
     client = MlflowClient(uri)
     for view, vt in (("active", ViewType.ACTIVE_ONLY), ("deleted", ViewType.DELETED_ONLY), ("all", ViewType.ALL)):
         ref_exps = client.search_experiments(view_type=vt)
-        assert sorted(store.experiments(view)["experiment_id"]) == sorted(e.experiment_id for e in ref_exps)
+        same_experiments(store.experiments(view), ref_exps, trashed_saying_active(client))
     ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
     ref = mlflow.search_runs(ids, run_view_type=ViewType.ALL)
     ours = store.runs(view="all")
