@@ -249,6 +249,7 @@ def test_scatter_hover_and_click(qtbot, ctl, tmp_path):
     # log x: the points move to log10; a categorical x gets its names as ticks
     qtbot.mouseClick(sc.log_x, Qt.LeftButton)
     assert sc.point_pos(j)[0] == pytest.approx(-2.0)
+    assert (-2.0, "0.01") in sc.item.getAxis("bottom")._tickLevels[0]  # one tick a decade
     sc.set_axes(("params", "optimizer"), ("metrics", "accuracy"))
     assert sc.point_pos(1) == (1.0, pytest.approx(0.55))  # sgd is category 1, log ignored
     ticks = sc.item.getAxis("bottom")._tickLevels

@@ -5,6 +5,8 @@ the way the chart panel does."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -654,11 +656,14 @@ class ScatterPlot(QWidget):
                           "pen": pg.mkPen("k", width=2) if lit else pg.mkPen("w", width=0.5),
                           "size": 14 if lit else 10})
         self.points.setData(spots)
-        self.item.setLogMode(x=lx, y=ly)  # ticks as powers of ten; the points are in log10
-        for name, axis in (("bottom", ax), ("left", ay)):
+        for name, axis, log, vals in (("bottom", ax, lx, xs), ("left", ay, ly, ys)):
             item = self.item.getAxis(name)
             if axis.categorical:
                 item.setTicks([[(k, c[:20]) for k, c in enumerate(axis.categories)]])
+            elif log:  # the points are in log10: one labelled tick per power of ten
+                lo, hi = (math.floor(vals.min()), math.ceil(vals.max())) if vals.size else (0, 1)
+                item.setTicks([[(float(p), cmp.format_number(10.0 ** p))
+                                for p in range(lo, hi + 1)], []])
             else:
                 item.setTicks(None)
         self.item.setLabel("bottom", ax.label)
