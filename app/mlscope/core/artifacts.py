@@ -23,64 +23,24 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .artifact_kinds import (  # noqa: F401 - the names callers import from here
+    IMAGE_EXT,
+    KINDS,
+    MAGIC,
+    MODELS,
+    TABLE_EXT,
+    TEXT_EXT,
+    TEXT_NAMES,
+    ArtifactError,
+    Entry,
+    human_size,
+    kind_of,
+)
 from .errors import Cancelled, StoreError
 from .paths import cache_dir
-
-
-class ArtifactError(StoreError):
-    """An artifact could not be listed, fetched or shown; the message names it."""
-
-
-# -- kinds ---------------------------------------------------------------------------------
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".svg", ".ico", ".tif", ".tiff"}
-TABLE_EXT = {".csv", ".tsv", ".parquet", ".pq"}
-TEXT_EXT = {
-    ".txt", ".log", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".conf", ".sh", ".bat",
-    ".r", ".sql", ".js", ".ts", ".java", ".c", ".h", ".cpp", ".hpp", ".rs", ".go", ".xml",
-    ".rst", ".tex", ".env", ".properties", ".gitignore", ".dockerfile", ".csv~", ".out", ".err",
-}
-TEXT_NAMES = {"mlmodel", "mlproject", "requirements.txt", "conda.yaml", "python_env.yaml",
-              "dockerfile", "license", "readme", "makefile", "meta.yaml"}
-KINDS = ("folder", "model", "image", "table", "json", "markdown", "html", "text", "binary")
-MAGIC = ((b"\x89PNG\r\n\x1a\n", "image"), (b"\xff\xd8\xff", "image"), (b"GIF8", "image"),
-         (b"BM", "image"), (b"PAR1", "table"))
-
-
-def kind_of(name: str, is_dir: bool = False, head: bytes | None = None) -> str:
-    """The viewer a file needs, by its name (and its first bytes when the name says nothing)."""
-    if is_dir:
-        return "folder"
-    low = name.lower()
-    ext = PurePosixPath(low).suffix
-    if ext in IMAGE_EXT:
-        return "image"
-    if ext in TABLE_EXT:
-        return "table"
-    if ext in (".json", ".ipynb", ".jsonl"):
-        return "json" if ext != ".jsonl" else "text"
-    if ext in (".md", ".markdown"):
-        return "markdown"
-    if ext in (".html", ".htm"):
-        return "html"
-    if ext in TEXT_EXT or low in TEXT_NAMES:
-        return "text"
-    if head is not None:
-        for magic, kind in MAGIC:
-            if head.startswith(magic):
-                return kind
-        if b"\x00" not in head[:4096]:
-            try:
-                head[:4096].decode("utf-8")
-                return "text"
-            except UnicodeDecodeError as exc:  # cut in the middle of a character at the end
-                if exc.start >= len(head[:4096]) - 3:
-                    return "text"
-        return "binary"
-    return "binary"
 
 
 def sniff(path: Path) -> str:
@@ -97,23 +57,6 @@ def sniff(path: Path) -> str:
     except OSError:
         return "binary"
     return kind_of(path.name, head=head)
-
-
-class Entry(NamedTuple):
-    """One artifact: its path below the run's artifact root (posix), folder or file, size.
-    A tuple: a folder of 10,000 files makes 10,000 of them."""
-
-    path: str
-    is_dir: bool
-    size: int | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def kind(self) -> str:
-        return kind_of(self.name, self.is_dir)
 
 
 # -- names from a store ----------------------------------------------------------------------
@@ -304,7 +247,6 @@ def _tracking(store) -> str | None:
 
 
 # -- sources: what a view browses ------------------------------------------------------------
-MODELS = "@models"  # where a run's logged models appear in its tree
 _UPLOADING = ".artifact.uploading."  # MLflow's LocalArtifactRepository: a file being logged
 
 
@@ -681,17 +623,6 @@ def drop_route(target: str) -> str:
             return "artifact"
         return "store"
     return "store"  # not here: the store route says so in words
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 __all__ = ["ArtifactError", "Entry", "Resolved", "Source", "drop_route", "human_size",

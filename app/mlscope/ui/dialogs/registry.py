@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from mlscope.core.errors import StoreError
 from mlscope.core.registry import changes as C
-from mlscope.core.registry.write import STAGES
+from mlscope.core.registry.changes import STAGES
 
 
 class ChangeDialog(QDialog):

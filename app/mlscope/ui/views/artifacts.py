@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlscope.core.artifacts import MODELS, Entry, human_size
+from mlscope.core.artifact_kinds import MODELS, Entry, human_size
 
 from .viewers import ALIGN, DISPLAY, HORIZONTAL, RIGHT, TOOLTIP, ViewerStack, _int
 

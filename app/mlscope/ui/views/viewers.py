@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlscope.core.artifacts import ArtifactError, human_size
+from mlscope.core.artifact_kinds import ArtifactError, human_size
 
 MAX_PIXELS = 60_000_000  # a 20 MP photo decodes; a 30,000 x 30,000 bomb does not (Qt: 256 MB)
 MONO = QFont("DejaVu Sans Mono")
