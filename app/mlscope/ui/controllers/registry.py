@@ -117,8 +117,9 @@ class RegistryController(Controller):
     def _writable(self, store, reason: str) -> None:
         if store is not self.store:
             return
-        upgradable = bool(reason) and "schema" in reason and str(store.uri).startswith(
-            ("sqlite", "postgres", "mysql", "mssql"))
+        # Offered for SQLite files only: mlscope can copy those to a backup first; a server
+        # database's admin backs it up and runs `mlflow db upgrade` (the reason says so).
+        upgradable = bool(reason) and "schema" in reason and str(store.uri).startswith("sqlite")
         self.view.set_writable(not reason, reason, upgradable)
 
     def _version_rows(self, model: str) -> pd.DataFrame:
