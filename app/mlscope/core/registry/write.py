@@ -165,9 +165,10 @@ def check_schema(uri: str) -> None:
     if head is None or found != head:
         raise SchemaOutdated(
             f"{_display(uri)} uses an older MLflow schema ({found or 'none'}; this MLflow needs "
-            f"{head or 'an unknown revision'}). MLflow would migrate the file before any write, "
-            "so the registry is read-only here: use \"Upgrade database...\" (a backup is made "
-            "first).", _display(uri))
+            f"{head or 'an unknown revision'}). MLflow would migrate it before any write, so the "
+            "registry is read-only here: "
+            + ("use \"Upgrade database...\" (a backup is made first)." if _sqlite_file(uri)
+               else "back the database up and run `mlflow db upgrade` on it."), _display(uri))
 
 
 # -- the client ----------------------------------------------------------------------------------
