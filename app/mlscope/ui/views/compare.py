@@ -42,7 +42,17 @@ MISSING_FG = QColor("#8a8a8a")
 ROW_MARK = {cmp.DIFFERS: "●", cmp.MISSING: "◐", cmp.NUMBERS: "≈", cmp.SPACES: "␣", cmp.SAME: ""}
 
 
-_VALUE_ROLES = {Qt.DisplayRole, Qt.ForegroundRole, Qt.BackgroundRole, Qt.ToolTipRole, Qt.UserRole}
+# Roles as ints: comparing PySide6's enum members costs tens of microseconds each, and a
+# table asks for a dozen roles of every visible cell at every paint.
+DISPLAY, FOREGROUND, BACKGROUND, TOOLTIP, FONT, DECORATION, USER = (r.value for r in (
+    Qt.DisplayRole, Qt.ForegroundRole, Qt.BackgroundRole, Qt.ToolTipRole, Qt.FontRole,
+    Qt.DecorationRole, Qt.UserRole))
+HORIZONTAL = Qt.Horizontal.value
+_VALUE_ROLES = {DISPLAY, FOREGROUND, BACKGROUND, TOOLTIP, USER}
+
+
+def _int(v) -> int:
+    return v if type(v) is int else v.value
 _BRUSHES: dict = {}
 
 
@@ -164,39 +174,42 @@ class CompareModel(QAbstractTableModel):
         comp = self.comp
         if comp is None:
             return None
-        runs_axis = Qt.Vertical if self.transposed else Qt.Horizontal
-        if orientation == runs_axis:
+        role = _int(role)
+        horizontal = _int(orientation) == HORIZONTAL
+        runs_axis = (not self.transposed) == horizontal  # this header names the runs
+        if runs_axis:
             if self.transposed:
                 j = section
             else:
                 if section == 0:
-                    return "key" if role == Qt.DisplayRole else None
+                    return "key" if role == DISPLAY else None
                 j = section - 1
             col = comp.columns[j]
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return self.run_title(j)
-            if role == Qt.ForegroundRole:
+            if role == FOREGROUND:
                 return QBrush(QColor(self.color(col.run_id)))
-            if role == Qt.DecorationRole:  # a swatch: the theme's header colour wins over text
+            if role == DECORATION:  # a swatch: the theme's header colour wins over text
                 return _swatch(self.color(col.run_id))
-            if role == Qt.FontRole:
+            if role == FONT:
                 return _bold()
-            if role == Qt.ToolTipRole:
+            if role == TOOLTIP:
                 base = "the baseline" if j == comp.baseline else "click to make it the baseline"
                 return (f"{col.title}\nrun {col.run_id}\nexperiment {col.experiment_id}\n"
                         f"store {col.store}\n({base}; double-click to open the run)")
             return None
-        if self.transposed and role == Qt.DisplayRole:
+        if self.transposed and role == DISPLAY:
             if section == 0:
                 return "run"
             i = self.items[section - 1][1]
             return f"{comp.section[i]}: {comp.key[i]}"
-        if role == Qt.DisplayRole and not self.transposed:
+        if role == DISPLAY and not self.transposed:
             return None
         return None
 
     # -- cells -------------------------------------------------------------------------------
     def data(self, index, role=Qt.DisplayRole):
+        role = _int(role)
         comp = self.comp
         if comp is None or not index.isValid():
             return None
@@ -206,9 +219,9 @@ class CompareModel(QAbstractTableModel):
                 return self._section_data(name, index.column(), role)
         i, j = self.cell(index)
         if i is None:  # the run label of a transposed row
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return self.run_title(j)
-            if role == Qt.ForegroundRole:
+            if role == FOREGROUND:
                 return QBrush(QColor(self.color(comp.columns[j].run_id)))
             return None
         if j is None:
@@ -216,7 +229,7 @@ class CompareModel(QAbstractTableModel):
         return self._value_data(i, j, role)
 
     def _section_data(self, name, column, role):
-        if role == Qt.DisplayRole and column == 0:
+        if role == DISPLAY and column == 0:
             differ, same = self._counts.get(name, (0, 0))
             parts = [SECTION_TITLES[name]]
             if differ:
@@ -225,19 +238,19 @@ class CompareModel(QAbstractTableModel):
             if note:
                 parts.append(note)
             return " · ".join(parts)
-        if role == Qt.FontRole:
+        if role == FONT:
             return _bold()
-        if role == Qt.BackgroundRole:
+        if role == BACKGROUND:
             return _BRUSHES["section"]
         return None
 
     def _key_data(self, i, role):
         comp = self.comp
         status = comp.status[i]
-        if role == Qt.DisplayRole:
+        if role == DISPLAY:
             mark = ROW_MARK[status]
             return f"{mark} {comp.key[i]}" if mark else f"  {comp.key[i]}"
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             words = cmp.STATUS_WORDS[status]
             extra = ""
             if comp.section[i] == "metrics":
@@ -245,7 +258,7 @@ class CompareModel(QAbstractTableModel):
                 extra = {"min": "\nlower is better", "max": "\nhigher is better",
                          "": "\nno better or worse"}[d]
             return f"{comp.key[i]}: {words}{extra}"
-        if role == Qt.FontRole and status != cmp.SAME:
+        if role == FONT and status != cmp.SAME:
             return _bold()
         return None
 
@@ -253,20 +266,20 @@ class CompareModel(QAbstractTableModel):
         if role not in _VALUE_ROLES:
             return None
         comp = self.comp
-        if role == Qt.DisplayRole:
+        if role == DISPLAY:
             got = self._texts.get((i, j))
             if got is None:
                 text, delta = comp.display(i, j), comp.delta_text(i, j)
                 got = self._texts[(i, j)] = f"{text}   {delta}" if delta else text
             return got
-        if role == Qt.ForegroundRole:
+        if role == FOREGROUND:
             if comp.text[i, j] is None:
                 return _BRUSHES["missing"]
             b = comp.better[i, j]
             return _BRUSHES[int(b)] if b else None
-        if role == Qt.BackgroundRole:
+        if role == BACKGROUND:
             return _BRUSHES.get(("cell", int(comp.cells[i, j]))) if j != comp.baseline else None
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             v = comp.text[i, j]
             shown = "missing" if v is None else ('"" (an empty string)' if v == "" else
                                                  (v if len(v) <= 600 else v[:600] + "…"))
@@ -279,7 +292,7 @@ class CompareModel(QAbstractTableModel):
             if comp.is_long(i):
                 lines.append("double-click to see it beside the baseline's")
             return "\n".join(lines)
-        if role == Qt.UserRole:  # the raw text, None when missing
+        if role == USER:  # the raw text, None when missing
             return comp.text[i, j]
         return None
 
