@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "default to the first 10)")
     p.add_argument("--filter", metavar="QUERY", help="with --screenshot: an MLflow filter to apply")
     p.add_argument("--metrics", metavar="KEY,...", help="with --view charts: the metrics to chart")
+    p.add_argument("--model", metavar="NAME",
+                   help="with --view registry: the registered model whose versions to show")
     p.add_argument("--artifact", metavar="PATH",
                    help="with --view artifacts: the artifact to select (a path in the run)")
     p.add_argument("--new-instance", action="store_true",

@@ -30,3 +30,23 @@ def test_a_metric_name_in_the_detail_charts_that_metric(built, qtbot, open_store
     checked = [panel.metric_list.item(i).text() for i in range(panel.metric_list.count())
                if panel.metric_list.item(i).checkState() == Qt.Checked]
     assert checked == ["rmse"]
+
+
+def test_the_run_detail_says_where_a_run_was_registered(tmp_path, qtbot, open_store_page):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri, registry_uri=uri)
+    exp = client.create_experiment("reg", artifact_location=(tmp_path / "art").as_uri())
+    run = client.create_run(exp, run_name="trained").info.run_id
+    client.create_registered_model("credit-model")
+    v = client.create_model_version("credit-model", f"runs:/{run}/model", run_id=run)
+    client.transition_model_version_stage("credit-model", v.version, "Production")
+    client.set_registered_model_alias("credit-model", "champion", v.version)
+    mlflow.set_tracking_uri("")  # nothing else in this process writes there
+    page = open_store_page(tmp_path / "mlflow.db", "reg")
+    page.runs.select_run(run)
+    qtbot.waitUntil(lambda: "Registered as" in page.detail.toPlainText(), timeout=30_000)
+    text = page.detail.toPlainText()
+    assert "credit-model" in text and "Production" in text and "champion" in text

@@ -70,6 +70,8 @@ class Finisher:
         if view == "artifacts" and getattr(args, "artifact", None):
             artifacts = next(f for f in page.features if f.title == "Artifacts")
             QTimer.singleShot(500, lambda: artifacts.select(args.artifact))
+        if view == "registry" and getattr(args, "model", None):
+            page.registry.show_model(args.model)
         if view == "charts" and args.metrics:
             QTimer.singleShot(300, lambda: page.charts.ensure().set_checked_metrics(
                 args.metrics.split(",")))

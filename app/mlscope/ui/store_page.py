@@ -115,7 +115,10 @@ class StorePage(QWidget):
         # -- features: one controller each, with its view in the workspace or the left panel --
         self.add_feature(CompareController(self.tasks, parent=self))
         self.add_feature(ArtifactsController(self.tasks, settings=settings, parent=self))
-        self.add_feature(RegistryController(self.tasks, parent=self))
+        self.registry = RegistryController(self.tasks, parent=self)
+        self.add_feature(self.registry)
+        self.registry.storeReopened.connect(lambda _store: self.reload())  # after an upgrade
+        self.registry.registrationsChanged.connect(self.selection.refresh_detail)
 
     def add_feature(self, feature) -> None:
         """Place a feature's view and route the page's facts to it, its requests back."""
@@ -158,7 +161,7 @@ class StorePage(QWidget):
         ld.countsLoaded.connect(lambda c, last: e.set_counts(
             {i: 0 for i in e.model.experiment_ids()} | c, last))
         ld.problemsChanged.connect(self._show_problems)
-        sel.detailReady.connect(self.detail.set_run)
+        sel.detailReady.connect(self._show_detail)
         sel.selectionSummary.connect(self.detail.show_selection)
         sel.detailMessage.connect(self.detail.show_message)
         sel.selectRunRequested.connect(r.select_run)
@@ -296,6 +299,11 @@ class StorePage(QWidget):
             if top.isValid():
                 self.runs.select_run(self.runs.model.run_id(top))
         self.runsLoaded.emit(len(frame))
+
+    def _show_detail(self, run: dict, links: dict, stats: dict) -> None:
+        rid = run.get("info", {}).get("run_id")
+        registered = self.registry.registered_as(rid) if rid else []
+        self.detail.set_run(run, {**links, "registered": registered}, stats)
 
     def _show_problems(self, problems: list) -> None:
         self.problems.set_problems(problems)

@@ -42,6 +42,12 @@ class SelectionController(Controller):
         if self.current:
             self._timer.start()
 
+    def refresh_detail(self) -> None:
+        """Show the current run's detail again (what is known about it changed elsewhere)."""
+        self._detail_for = None
+        if self.current:
+            self._timer.start()
+
     def names(self, run_ids) -> dict[str, str]:
         return {r: self.index.name(r) for r in run_ids}
 

@@ -184,6 +184,8 @@ class RunDetail(QTextBrowser):
             _row("Lifecycle", _e(info.get("lifecycle_stage") or "")),
             _row("Artifacts", f"<span class='mono small'>{_b(info.get('artifact_uri') or '')}</span>"),
         ]
+        for line in links.get("registered") or []:
+            overview.append(_row("Registered as", _b(line)))
         parent = links.get("parent")
         if parent:
             overview.append(_row("Parent run", f"<a href='run:{_e(parent[0])}'>{_b(parent[1] or parent[0][:8])}</a>"))
