@@ -7,7 +7,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # MLflow's client is the reference in tests; 3.13+ needs this to read mlruns folders.
-# mlscope itself never needs it (tests/core/test_no_mlflow_env.py proves that).
+# mlscope itself never needs it (tests/core/test_core_is_qt_free.py::
+# test_opening_an_mlruns_folder_needs_no_mlflow_env_var proves that).
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 # MLflow's telemetry thread sets and unsets an environment variable while other threads read
 # os.environ (a KeyError in urllib's proxy lookup), and would call out to the network.

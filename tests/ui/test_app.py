@@ -47,7 +47,7 @@ def test_welcome_page_lists_recent_stores(window, settings):
 
 
 @pytest.mark.parametrize("kind", ["file", "sqlite"])
-def test_open_store_shows_experiment_runs_as_tree(kind, built, open_store_page, window):
+def test_open_store_shows_experiment_runs_as_tree(kind, built, open_store_page, window, qtbot):
     ids = built["ids"] if kind == "file" else built["sql_ids"]
     page = open_store_page(built[kind], "alpha")
     assert page.stack.currentWidget() is page.split
@@ -62,15 +62,7 @@ def test_open_store_shows_experiment_runs_as_tree(kind, built, open_store_page, 
     assert window.tabs.count() == 1 and window.stack.currentWidget() is window.tabs
     assert str(built[kind]) in window.settings.recent()
     # Run counts per experiment arrive after the table.
-    qtbot_wait_counts(page)
-
-
-def qtbot_wait_counts(page, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not page.experiments.model.counts:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert page.experiments.model.counts
+    qtbot.waitUntil(lambda: bool(page.experiments.model.counts), timeout=30000)
 
 
 def test_open_a_folder_inside_a_run_selects_it(built, qtbot, window):
@@ -117,7 +109,8 @@ def test_sort_by_clicking_a_header(built, qtbot, open_store_page):
     second = [m.index(r, 2).data(SORT_ROLE) for r in range(m.rowCount())]
     present2 = [v for v in second if v is not None]
     assert len(present) >= 3
-    assert {tuple(sorted(present)), tuple(sorted(present, reverse=True))} == {tuple(present), tuple(present2)}
+    assert present == sorted(present) and present != present[::-1]  # first click: ascending
+    assert present2 == sorted(present, reverse=True)  # second click: descending
     assert first[len(present):] == [None] * (len(first) - len(present))  # missing last
     assert second[len(present2):] == [None] * (len(second) - len(present2))
 
@@ -204,10 +197,36 @@ def test_description_and_metric_min_max(built, qtbot, open_store_page):
     r1 = next(r for r in shown_ids(page) if page.runs.model.value(r, "run_name") == "lasso-0.1")
     page.select_run(r1)
     qtbot.waitUntil(lambda: page.detail.run_id == r1 and "Points" in page.detail.toPlainText())
-    qtbot.waitUntil(lambda: "0.2" in page.detail.toPlainText())  # rmse min over 5 steps = 1/5
+    # rmse over steps 0..4 is 1/(step+1): latest 0.2 (step 4), min 0.2, max 1; train/loss twice that.
+    qtbot.waitUntil(lambda: "rmse" in metric_cells(page.detail)
+                    and metric_cells(page.detail)["rmse"][1] != "")
+    cells = metric_cells(page.detail)
+    assert cells["rmse"] == ["0.2", "0.2", "1"]
+    assert cells["train/loss"] == ["0.4", "0.4", "2"]
+    assert cells["loss"] == ["NaN", "0.3", "0.3"]  # latest NaN; min/max over the numbers
+    assert cells["acc"] == ["inf", "inf", "inf"] and cells["neg"] == ["-inf", "-inf", "-inf"]
     text = page.detail.toPlainText()
     assert "DESCRIPTION" in text and "so far" in text
     assert ids  # keeps the fixture honest
+
+
+def metric_cells(detail) -> dict[str, list[str]]:
+    """The run detail's metrics table as the user reads it: {metric: [Latest, Min, Max]},
+    cell by cell from the QTextDocument's table (the first line of the name cell)."""
+    from PySide6.QtGui import QTextTable
+
+    def text(cell):
+        cursor = cell.firstCursorPosition()
+        cursor.setPosition(cell.lastCursorPosition().position(), cursor.MoveMode.KeepAnchor)
+        return cursor.selectedText().replace("\u200b", "").replace("\u2029", "\n").replace("\u2028", "\n").strip()
+
+    root = detail.document().rootFrame()
+    for frame in root.childFrames():
+        if isinstance(frame, QTextTable) and text(frame.cellAt(0, 0)) == "Metric":
+            assert [text(frame.cellAt(0, c)) for c in range(4)] == ["Metric", "Latest", "Min", "Max"]
+            return {text(frame.cellAt(r, 0)).split("\n")[0]: [text(frame.cellAt(r, c)) for c in (1, 2, 3)]
+                    for r in range(1, frame.rows())}
+    return {}
 
 
 # -- drag and drop, tabs ---------------------------------------------------------------------------
@@ -262,24 +281,69 @@ def test_cancel_a_long_load(big_mlruns, fresh_cache, qtbot, window):
     assert page.runs.model.total_runs() > 2500
 
 
-def test_event_loop_keeps_turning_while_a_large_store_loads(big_mlruns, fresh_cache, qtbot, window):
+def loop_ticks(qtbot, run, interval_ms=20):
+    """Gaps between the ticks of a 20 ms timer while ``run(done)`` goes on, and ticks per second.
+
+    ``run`` starts the work and returns a callable saying whether it is done."""
     ticks = []
     timer = QTimer()
-    timer.setInterval(20)
+    timer.setInterval(interval_ms)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     t0 = time.perf_counter()
-    page = window.open_target(str(big_mlruns))
-    progress = []
-    page.runs.progress.valueChanged.connect(progress.append)
-    wait_loaded(qtbot, page)
+    done = run()
+    qtbot.waitUntil(done, timeout=300_000)
     timer.stop()
     elapsed = time.perf_counter() - t0
-    assert page.runs.model.total_runs() > 2500
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(ticks) > elapsed / 0.02 * 0.3, (len(ticks), elapsed)
-    assert max(gaps) < 0.5, max(gaps)
+    gaps = sorted(b - a for a, b in zip(ticks, ticks[1:], strict=False)) or [elapsed]
+    return gaps, len(ticks) / elapsed
+
+
+def loop_verdict(gaps, rate, idle_gaps, idle_rate):
+    """Why the GUI thread counts as blocked, or "" when it kept turning.
+
+    Judged against an idle loop measured in the same test, so a loaded machine (other
+    processes taking the 2 cores) raises both sides alike: the 95th percentile of the gaps
+    within 3x the idle one (at least 0.25 s), at least a third of the idle tick rate, and no
+    single gap over 1.5 s (the lead's 2 s block in a slot fails it, whatever the load)."""
+    p95, idle_p95 = gaps[int(len(gaps) * 0.95)], idle_gaps[int(len(idle_gaps) * 0.95)]
+    if p95 > max(0.25, 3 * idle_p95):
+        return f"95th percentile gap {p95:.3f} s against {idle_p95:.3f} s idle"
+    if rate < idle_rate / 3:
+        return f"{rate:.1f} ticks/s against {idle_rate:.1f} idle"
+    if gaps[-1] > 1.5:
+        return f"a {gaps[-1]:.2f} s gap (the GUI thread blocked)"
+    return ""
+
+
+def test_event_loop_keeps_turning_while_a_large_store_loads(big_mlruns, fresh_cache, qtbot, window):
+    end = time.perf_counter() + 1.5
+    idle_gaps, idle_rate = loop_ticks(qtbot, lambda: lambda: time.perf_counter() > end)
+    pages, progress = [], []
+
+    def load():
+        pages.append(window.open_target(str(big_mlruns)))
+        pages[0].runs.progress.valueChanged.connect(progress.append)
+        return lambda: pages[0].runs.model.total_runs() > 0 and not pages[0].is_loading()
+
+    gaps, rate = loop_ticks(qtbot, load)
+    assert pages[0].runs.model.total_runs() > 2500
+    assert loop_verdict(gaps, rate, idle_gaps, idle_rate) == "", (gaps[-5:], rate, idle_gaps[-5:], idle_rate)
     assert progress, "the progress bar never moved"
+
+
+def test_a_blocked_gui_thread_fails_the_loop_verdict(qtbot):
+    """The verdict above can fail: a slot that holds the GUI thread for 2 s is caught."""
+    end = time.perf_counter() + 1.0
+    idle_gaps, idle_rate = loop_ticks(qtbot, lambda: lambda: time.perf_counter() > end)
+
+    def block():
+        QTimer.singleShot(100, lambda: time.sleep(2.0))  # the deliberate block, in a slot
+        stop = time.perf_counter() + 3.0
+        return lambda: time.perf_counter() > stop
+
+    gaps, rate = loop_ticks(qtbot, block)
+    assert gaps[-1] >= 2.0 and loop_verdict(gaps, rate, idle_gaps, idle_rate) != ""
 
 
 def test_f5_reload_keeps_selection(built, qtbot, window, open_store_page):
@@ -475,19 +539,16 @@ def test_100k_runs_in_the_view_sort_by_header_without_freezing(qtbot):
     panel.resize(1200, 700)
     panel.show()
     big = frame(100_000, seed=2, parents={5: 0, 6: 0})
-    t = time.perf_counter()
+    # How fast: benchmarks/bench_table.py (time limits live in benchmarks, not tests).
     panel.set_runs(big, {"1": "exp"}, ["run_name", "status", "start_time", "metrics.rmse",
                                       "params.alpha", "params.model"])
     QApplication.processEvents()
-    assert time.perf_counter() - t < 3.0
     assert panel.count_label.text() == "100,000 runs"
     header = panel.view.header()
     for col in (3, 4, 5, 0):
         x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
-        t = time.perf_counter()
         qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(x, header.height() // 2))
         QApplication.processEvents()
-        assert time.perf_counter() - t < 1.5, col
     qtbot.keyClicks(panel.search_edit, "lasso")
     qtbot.waitUntil(lambda: "of 100,000" in panel.count_label.text(), timeout=5000)
 

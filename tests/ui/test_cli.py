@@ -66,6 +66,7 @@ def test_screenshot_of_a_store_and_no_mlflow_import(built, tmp_path):
 
 def test_bench_events_in_order(built, tmp_path):
     out = run_app([str(built["sqlite"]), "--bench"], tmp_path)
+    assert out.returncode == 0, out.stderr
     events = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("mlscope-event")]
     assert events[:1] == ["painted"] or "painted" in events
     assert events.index("opened") < events.index("loaded")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,9 +138,11 @@ def test_parent_cycles_do_not_lose_runs(qtbot):
 def test_quick_search_matches_names_params_tags(model):
     model.set_quick_filter("lasso")
     assert 0 < model.shown_runs() < 6
-    assert all(v == "Lasso" for v in column_values(model, "params.model"))
+    models = column_values(model, "params.model")
+    assert models and all(v == "Lasso" for v in models)
     model.set_quick_filter("developer=bob alpha=")
-    assert all(v == "bob" for v in column_values(model, "tags.developer"))
+    developers = column_values(model, "tags.developer")
+    assert developers and all(v == "bob" for v in developers)  # not vacuous on zero rows
     model.set_quick_filter("no-such-thing")
     assert model.rowCount() == 0 and model.shown_runs() == 0
     model.set_quick_filter("")
@@ -160,20 +160,15 @@ def test_100k_rows_sort_without_freezing(qtbot):
     """Sorting is an argsort of one array, not row-by-row comparisons in a proxy."""
     big = frame(100_000, seed=1)
     m = RunsModel()
-    t = time.perf_counter()
     m.set_frame(big)
-    load = time.perf_counter() - t
     m.set_columns(["status", "run_name", "metrics.rmse", "params.alpha", "params.model"])
-    times = []
+    # How fast: benchmarks/bench_table.py (time limits live in benchmarks, not tests).
     for key in ("metrics.rmse", "params.alpha", "params.model", "run_name"):
         for order in (Qt.AscendingOrder, Qt.DescendingOrder):
-            t = time.perf_counter()
             m.sort(m.visible_columns().index(key), order)
-            times.append(time.perf_counter() - t)
-    # The first sort of a text column builds its key; later sorts reuse it.
-    assert max(times) < 1.0, times
-    assert load < 3.0
-    vals = [m.index(r, 2).data(SORT_ROLE) for r in range(0, 100_000, 997)]
+            col = [m.index(r, m.visible_columns().index(key)).data(SORT_ROLE) for r in range(0, 100_000, 997)]
+            present = [v for v in col if v is not None]
+            assert present == sorted(present, reverse=order == Qt.DescendingOrder), (key, order)
     m.sort(2, Qt.AscendingOrder)
     vals = [m.index(r, 2).data(SORT_ROLE) for r in range(m.rowCount())]
     present = [v for v in vals if v is not None]
