@@ -170,7 +170,7 @@ def test_a_long_search_streams_partial_frames(server, monkeypatch):
     from mlscope.core import reststore
 
     url, _ = server
-    monkeypatch.setattr(reststore, "PAGE", 4)  # small pages, so this store takes several
+    monkeypatch.setattr(reststore, "PAGE", 5)  # small pages: 5, 10, then the last 2 of 12 runs
     monkeypatch.setattr(reststore, "PARTIAL_EVERY_S", 0.0)
     seen = []
     final = open_store(url).runs(view="all", partial=seen.append)
