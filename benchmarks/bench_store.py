@@ -4,8 +4,12 @@
 
 Uses the generated stores of make_stores.py (10,000 runs x 3 metrics x 100 steps, 12 params,
 7 tags; --quick: 300 runs), built once and cached in benchmarks/_stores/. Prints one figure a
-line as ``name: value unit``. MLflow's figures are single runs (they take seconds to
-minutes); mlscope's are the best of --repeat. Every file is read once, untimed, before
+line as ``name: value unit``. The headline all-runs figures are the first call in a fresh
+process after its imports, on both sides (``mlflow.search_runs`` against ``store.runs()``,
+opening the store and starting mlscope's reader pool counted), the median of --processes such
+processes a side, and the two frames are checked equal (every column, exact). The in-process
+rows that follow (prefixed ``inproc_``, and the history rows) are warm figures: MLflow a
+single call, mlscope the best of --repeat. Every file is read once, untimed, before
 MLflow's turn, so both sides read from the OS page cache; "cold" and "warm" are about
 mlscope's own run cache. Where the page cache can be emptied (Linux, as root), the mlruns
 folder is also read from the disk by both sides ("from_disk").
@@ -205,6 +209,80 @@ print(json.dumps({"rows": len(frame), "import_kb": after_import,
 """
 
 
+FIRST_CALL_SCRIPT = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+side, target, out = sys.argv[2:5]
+if side == "mlflow":
+    import mlflow
+    import mlflow.store.tracking.file_store, mlflow.store.tracking.sqlalchemy_store
+    from mlflow.entities import ViewType
+    from mlflow.tracking import MlflowClient
+    t = time.perf_counter()
+    mlflow.set_tracking_uri(target)
+    ids = [e.experiment_id for e in MlflowClient(target).search_experiments(view_type=ViewType.ALL)]
+    frame = mlflow.search_runs(ids, run_view_type=ViewType.ALL, max_results=1_000_000)
+else:
+    import mlscope.core.filestore, mlscope.core.sqlstore
+    from mlscope.core import open_store
+    t = time.perf_counter()  # the store's open and its reader pool's start are counted
+    frame = open_store(target).runs(view="all")
+elapsed = time.perf_counter() - t
+frame.to_pickle(out)
+print(json.dumps({"seconds": elapsed, "rows": len(frame)}))
+"""
+
+
+def first_call(side: str, target: str, out: Path, env: dict) -> float:
+    """Seconds of the first all-runs call in a fresh process, after its imports."""
+    proc = subprocess.run([sys.executable, "-c", FIRST_CALL_SCRIPT, str(APP), side, target, str(out)],
+                          check=True, capture_output=True, text=True, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def frames_equal(ours_path: Path, ref_path: Path) -> str:
+    """"" when mlscope's frame equals MLflow's search_runs frame (rows by run id, every column,
+    exact values, NaN equal to NaN, dtypes as they are), else what differs."""
+    import pandas as pd
+
+    ours, ref = pd.read_pickle(ours_path), pd.read_pickle(ref_path)
+    if set(ours.columns) != set(ref.columns):
+        return f"columns differ: {sorted(set(ours.columns) ^ set(ref.columns))[:5]}"
+    cols = sorted(ref.columns)
+    try:
+        pd.testing.assert_frame_equal(
+            ours[cols].sort_values("run_id").reset_index(drop=True),
+            ref[cols].sort_values("run_id").reset_index(drop=True), check_exact=True)
+    except AssertionError as exc:
+        return str(exc).splitlines()[0]
+    return ""
+
+
+def fresh_process_figures(kind: str, target: Path, uri: str, n: int, tmp: Path) -> None:
+    """The headline: the median of n fresh processes per side, each timing its first call."""
+    base = dict(os.environ)
+    ml, ms, ms_warm = [], [], []
+    for i in range(n):  # interleaved, so a change in the machine's load hits both sides
+        ml.append(first_call("mlflow", uri, tmp / f"{kind}_mlflow.pkl", base))
+        cold = {**base, "MLSCOPE_CACHE_DIR": str(tmp / f"{kind}_cold{i}")}
+        ms.append(first_call("mlscope", str(target), tmp / f"{kind}_mlscope.pkl", cold))
+    if kind == "mlruns":  # a reopen: the run cache filled by the last cold process
+        for _ in range(n):
+            ms_warm.append(first_call("mlscope", str(target), tmp / "warm.pkl",
+                                      {**base, "MLSCOPE_CACHE_DIR": str(tmp / f"{kind}_cold{n - 1}")}))
+    ml_s, ms_s = float(np.median(ml)), float(np.median(ms))
+    note = f"first call in a fresh process, median of {n} processes"
+    report(f"{kind}_all_runs_mlflow_search_runs", ml_s, "s", note)
+    report(f"{kind}_all_runs_mlscope", ms_s, "s", note + ", empty run cache, pool start counted")
+    ratio(f"{kind}_all_runs", ml_s, ms_s)
+    if ms_warm:
+        report(f"{kind}_all_runs_mlscope_warm_run_cache", float(np.median(ms_warm)), "s",
+               f"fresh process reopening with the run cache filled, median of {n}")
+    diff = frames_equal(tmp / f"{kind}_mlscope.pkl", tmp / f"{kind}_mlflow.pkl")
+    check(f"{kind}_all_runs_frames_equal", diff == "", diff)
+    report(f"{kind}_all_runs_frames_equal", "yes" if not diff else "NO")
+
+
 def peak_rss(target: Path) -> dict:
     """Peak memory of a fresh process building the all-runs table of target."""
     out = subprocess.run(
@@ -219,7 +297,10 @@ def peak_rss(target: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} runs")
-    parser.add_argument("--repeat", type=int, default=3, help="mlscope timings: best of N")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="in-process (warm) mlscope rows: best of N")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="headline rows: median of N fresh processes a side (5; --quick 3)")
     args = parser.parse_args()
     spec = Spec(n_runs=QUICK_RUNS) if args.quick else Spec()
 
@@ -245,8 +326,18 @@ def main() -> None:
     report("mlflow_version", mlflow.__version__)
     report("store_runs", spec.n_runs, "runs", f"{spec.n_metrics} metrics x {spec.n_steps} steps")
 
-    # All runs of the SQLite store.
+    # The headline: first calls in fresh processes, the same way on both sides.
     sql_uri = f"sqlite:///{db}"
+    n_proc = args.processes or (3 if args.quick else 5)
+    for kind, target, uri in (("sqlite", db, sql_uri), ("mlruns", mlruns, mlruns.as_uri())):
+        warm_page_cache(target)
+        fresh_process_figures(kind, target, uri, n_proc, cache_root)
+
+    # Below: in one process, after a first call (page cache and imports warm), labelled so.
+    print("# in-process rows below: MLflow a single call, mlscope best of --repeat; "
+          "not headline figures", flush=True)
+
+    # All runs of the SQLite store.
     warm_page_cache(db)
     t = time.perf_counter()
     ml_runs = mlflow_all_runs(sql_uri)
@@ -264,9 +355,9 @@ def main() -> None:
         return store.runs(view="all")
 
     ms_s, frame = best_of(args.repeat, lambda i: read(db, all_runs))
-    report("sqlite_all_runs_mlflow", ml_s, "s")
-    report("sqlite_all_runs_mlscope", ms_s, "s")
-    ratio("sqlite_all_runs", ml_s, ms_s)
+    report("inproc_sqlite_all_runs_mlflow", ml_s, "s")
+    report("inproc_sqlite_all_runs_mlscope", ms_s, "s", f"best of {args.repeat}")
+    ratio("inproc_sqlite_all_runs", ml_s, ms_s)
     check(
         "sqlite_all_runs",
         set(frame["run_id"]) == set(ml_ids) and len(frame) == len(ml_ids),
@@ -289,11 +380,11 @@ def main() -> None:
 
     cold_s, frame = best_of(args.repeat, cold)
     warm_s, warm = best_of(args.repeat, lambda i: read(mlruns, all_runs))
-    report("mlruns_all_runs_mlflow", ml_s, "s")
-    report("mlruns_all_runs_mlscope_cold", cold_s, "s")
-    ratio("mlruns_all_runs_cold", ml_s, cold_s)
-    report("mlruns_all_runs_mlscope_warm", warm_s, "s")
-    ratio("mlruns_all_runs_warm", ml_s, warm_s)
+    report("inproc_mlruns_all_runs_mlflow", ml_s, "s")
+    report("inproc_mlruns_all_runs_mlscope_cold", cold_s, "s", f"best of {args.repeat}")
+    ratio("inproc_mlruns_all_runs_cold", ml_s, cold_s)
+    report("inproc_mlruns_all_runs_mlscope_warm", warm_s, "s", f"best of {args.repeat}")
+    ratio("inproc_mlruns_all_runs_warm", ml_s, warm_s)
     for name, f in (("mlruns_all_runs_cold", frame), ("mlruns_all_runs_warm", warm)):
         check(
             name,
@@ -343,8 +434,8 @@ def main() -> None:
             args.repeat,
             lambda i, t=target: read(t, lambda s: s.metric_history(run_ids, [HISTORY_KEY])),
         )
-        report(f"{name}_mlflow", ml_s, "s", scaled)
-        report(f"{name}_mlscope", ms_s, "s", note)
+        report(f"{name}_mlflow", ml_s, "s", ", ".join(x for x in ("in process", scaled) if x))
+        report(f"{name}_mlscope", ms_s, "s", f"{note}, in process, best of {args.repeat}")
         ratio(name, ml_s, ms_s)
         check_history(name, hist, points)
 
