@@ -8,18 +8,8 @@ Charts, then the features) | Run detail and Problems.
 
 from __future__ import annotations
 
-from html import escape
-
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QLabel,
-    QSplitter,
-    QStackedWidget,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout, QWidget
 
 from mlscope.core.secrets import redact
 
@@ -38,17 +28,9 @@ from .tasks import Tasks
 from .views.detail import RunDetail
 from .views.error_page import ErrorPage
 from .views.experiments import ExperimentsPanel
+from .views.panels import InfoBar, Panels
 from .views.problems import ProblemsPanel
 from .views.runs import RunsPanel
-
-SIDE_DEFAULT = [260, 900, 340]  # experiments | workspace | detail, in pixels
-WORKSPACE_MIN = 0.5  # a restored layout never leaves the workspace less than this share
-
-
-def _tabs(name: str) -> QTabWidget:
-    tabs = QTabWidget(objectName=name)
-    tabs.setDocumentMode(True)
-    return tabs
 
 
 class StorePage(QWidget):
@@ -76,41 +58,30 @@ class StorePage(QWidget):
         self.columns = ColumnsController(settings, self)
         self.features = []
         self._run_to_select: str | None = None
-        self._narrow_left: list[int] | None = None  # the borders before a wide left feature
 
         self.experiments = ExperimentsPanel()
         self.runs = RunsPanel()
         self.runs.model.colors = self.colors.book
         self.detail = RunDetail()
         self.problems = ProblemsPanel()
-        self.left_tabs = _tabs("leftTabs")
+        self.split = Panels(settings)
+        self.left_tabs, self.workspace, self.detail_tabs = (
+            self.split.left, self.split.workspace, self.split.detail)
         self.left_tabs.addTab(self.experiments, "Experiments")
-        self.workspace = _tabs("workspace")
         self.workspace.addTab(self.runs, "Runs")
         self.workspace.addTab(self.charts.view, "Charts")
-        self.detail_tabs = _tabs("detailTabs")
         self.detail_tabs.addTab(self.detail, "Run")
         self.detail_tabs.addTab(self.problems, "Problems")
-        self.split = QSplitter(Qt.Horizontal)
-        for w in (self.left_tabs, self.workspace, self.detail_tabs):
-            self.split.addWidget(w)
-        self.split.setStretchFactor(1, 1)
-        self.split.setCollapsible(1, False)
-        self.split.setSizes(self._restored_sizes())
 
         self.error_page = ErrorPage()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.split)
         self.stack.addWidget(self.error_page)
-        # What the user should know about this store: the other store in a project folder,
-        # an older schema that MLflow would migrate. Hidden when there is nothing to say.
-        self.info_bar = QLabel(objectName="infoBar", wordWrap=True, textFormat=Qt.RichText)
-        self.info_bar.hide()
+        self.info_bar = InfoBar()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
         lay.addWidget(self.info_bar)
         lay.addWidget(self.stack)
-        self._splitter_timer = QTimer(self, singleShot=True, interval=400)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
         self.add_feature(CompareController(self.tasks, parent=self))
@@ -158,8 +129,9 @@ class StorePage(QWidget):
                                                      keep_selection=True))
         ld.runsLoaded.connect(self._runs_loaded)
         ld.filterFailed.connect(r.set_filter_error)
-        ld.countsLoaded.connect(lambda c, last: e.set_counts(
-            {i: 0 for i in e.model.experiment_ids()} | c, last))
+        ld.countsLoaded.connect(lambda c, last: e.set_counts(  # servers: the ones known so far
+            ({i: 0 for i in e.model.experiment_ids()} if self.store.cheap_counts
+             else e.model.counts) | c, last or e.model.last_run))
         ld.problemsChanged.connect(self._show_problems)
         sel.detailReady.connect(self._show_detail)
         sel.selectionSummary.connect(self.detail.show_selection)
@@ -175,52 +147,19 @@ class StorePage(QWidget):
             c.statusMessage.connect(self.statusMessage)
             if c is not ld:
                 ld.opened.connect(c.set_store)
-        self.workspace.currentChanged.connect(self._workspace_changed)
-        self.left_tabs.currentChanged.connect(self._left_changed)
+        self.workspace.currentChanged.connect(self._activate)
+        self.left_tabs.currentChanged.connect(lambda i: self._activate(i, self.left_tabs))
         self.error_page.retryRequested.connect(self.open)
         self.error_page.closeRequested.connect(self.closeRequested)
         self.info_bar.linkActivated.connect(self.openRequested)
-        self.split.splitterMoved.connect(lambda *_: self._splitter_timer.start())
-        self._splitter_timer.timeout.connect(self._remember_splitters)
 
-    def _restored_sizes(self) -> list[int]:
-        """The panel borders the user left, unless they would squeeze the workspace."""
-        saved = (self.settings.get("splitters") or {}).get("h3")
-        if not (isinstance(saved, list) and len(saved) == 3 and sum(saved) > 0
-                and saved[1] >= WORKSPACE_MIN * sum(saved)):
-            return list(SIDE_DEFAULT)
-        return saved
-
-    def _remember_splitters(self) -> None:
-        self.settings.set("splitters", {"h3": self.split.sizes()})
-
-    def _workspace_changed(self, index: int) -> None:
-        widget = self.workspace.widget(index)
-        # The run detail sits beside the table; charts, compare and artifacts take its room.
-        self.detail_tabs.setVisible(widget is self.runs
-                                    and self.left_tabs.currentWidget() is self.experiments)
+    def _activate(self, index: int, tabs=None) -> None:
+        """A view was shown: build what it put off until needed."""
+        widget = (tabs or self.workspace).widget(index)
         if widget is self.charts.view:
             self.charts.ensure()
         for f in self.features:
             if f.view is widget:
-                f.activate()
-
-    def _left_changed(self, index: int) -> None:
-        """A feature beside Experiments (the registry) gets room for its tables; back on
-        Experiments, the borders the user had come back."""
-        sizes, total = self.split.sizes(), sum(self.split.sizes())
-        wide = self.left_tabs.widget(index) is not self.experiments
-        self.detail_tabs.setVisible(not wide and self.workspace.currentWidget() is self.runs)
-        if not wide:
-            if self._narrow_left:
-                self.split.setSizes(self._narrow_left)
-                self._narrow_left = None
-        elif self._narrow_left is None and total:
-            self._narrow_left = sizes
-            left = max(sizes[0], int(total * 0.42))
-            self.split.setSizes([left, max(total - left, 1), 0])
-        for f in self.features:
-            if f.view is self.left_tabs.widget(index):
                 f.activate()
 
     # -- what the controllers say ------------------------------------------------------------
@@ -246,16 +185,7 @@ class StorePage(QWidget):
         self.experiments.model.counting = store.cheap_counts
         self.titleChanged.emit(self.title())
         self.opened.emit(store)
-        lines = []
-        loc = store.location
-        if loc.note:
-            links = " ".join(f'<a href="{escape(str(a.path or a.uri))}">Open '
-                             f'{escape(a.path.name if a.path else a.uri)}</a>' for a in loc.alternatives)
-            lines.append(f"{escape(loc.note)} {links}")
-        if store.read_only_note:
-            lines.append(escape(store.read_only_note))
-        self.info_bar.setText("<br>".join(lines))
-        self.info_bar.setVisible(bool(lines))
+        self.info_bar.show_for(store)
 
     def _open_failed(self, msg: str) -> None:
         self.error_page.message.setText(msg)
@@ -285,12 +215,6 @@ class StorePage(QWidget):
         self.selection.set_frame(frame, names)
         self.watch.set_frame(frame, self.loading.experiment_ids)
         self.charts.set_frame(frame)
-        if not self.store.cheap_counts and not self.loading.filter:
-            # Servers: counting would page through every run; the runs just read are counted.
-            model = self.experiments.model
-            read = frame["experiment_id"].astype(str).value_counts().to_dict()
-            known = {e: int(read.get(e, 0)) for e in self.loading.experiment_ids}
-            self.experiments.set_counts(model.counts | known, model.last_run)
         if self._run_to_select:
             rid, self._run_to_select = self._run_to_select, None
             self.runs.select_run(rid)
@@ -343,13 +267,7 @@ class StorePage(QWidget):
         return self.watch.running_runs
 
     def show_view(self, name: str) -> bool:
-        """Bring a workspace tab (runs, charts, compare...) or a left tab to the front."""
-        for tabs in (self.workspace, self.left_tabs, self.detail_tabs):
-            for i in range(tabs.count()):
-                if tabs.tabText(i).lower().startswith(name.lower()):
-                    tabs.setCurrentIndex(i)
-                    return True
-        return False
+        return self.split.show_view(name)
 
     def chart_metric(self, key: str) -> None:
         """A metric name clicked in the run detail: its chart, for the selected runs."""

@@ -161,6 +161,10 @@ class LoadingController(Controller):
         what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
         self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
         self._problems()
+        if not self.store.cheap_counts and not filt:
+            # Servers: counting would page through every run; the runs just read are counted.
+            read = frame["experiment_id"].astype(str).value_counts().to_dict()
+            self.countsLoaded.emit({e: int(read.get(e, 0)) for e in self.experiment_ids}, {})
         if not self.loaded_once:
             self.loaded_once = True
             self.load_counts()
