@@ -96,9 +96,16 @@ class _Runnable(QRunnable):
             args = (self._progress, self.handle.is_cancelled)
             result = self.fn(*args, self.signals.partial.emit) if self.streams else self.fn(*args)
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
-            self.signals.failed.emit(exc)
+            self._answer(self.signals.failed, exc)
         else:
-            self.signals.done.emit(result)
+            self._answer(self.signals.done, result)
+
+    @staticmethod
+    def _answer(signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the page (and its signals) went away while this ran: no one asks
+            pass
 
 
 class Tasks(QObject):
