@@ -86,6 +86,8 @@ def run_mutant(work: Path, name: str, rel: str, old: str, new: str, args: list) 
         out = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
         if out.returncode == 5:
             return "no tests selected"
+        if out.returncode not in (0, 1):  # 2-4: interrupted, internal or usage error
+            return f"error (pytest exit {out.returncode}): {out.stdout.strip().splitlines()[-1:]}"
         return "survived" if out.returncode == 0 else "killed"
     finally:
         path.write_text(original, encoding="utf-8")
