@@ -42,7 +42,12 @@ print("\n".join(sorted(m for m in sys.modules if m == "mlflow" or m.startswith("
 
 
 def mlflow_modules(python: str = sys.executable) -> list[str]:
-    out = subprocess.run([python, "-c", SCRIPT], capture_output=True, text=True, check=True)
+    # MLflow's own settings of the caller (a tracking URI to a database, retries) must not
+    # steer the probe: it writes only to its temporary folder.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    out = subprocess.run([python, "-c", SCRIPT], capture_output=True, text=True, check=True,
+                         env=env, timeout=600)
     return [line for line in out.stdout.splitlines() if line.startswith("mlflow")]
 
 

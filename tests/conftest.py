@@ -44,6 +44,17 @@ def built(tmp_path_factory):
     return {"file": file_root, "git": git, "sqlite": db, "ids": ids, "sql_ids": sql_ids}
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_environment():
+    """MLflow keeps state in os.environ (mlflow.set_tracking_uri sets MLFLOW_TRACKING_URI;
+    the registry's write door sets its retries): each test starts from the session's."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    yield
+    for k in [k for k in os.environ if k.startswith("MLFLOW_") and k not in before]:
+        del os.environ[k]
+    os.environ.update(before)
+
+
 STRICT = os.environ.get("CI", "").lower() == "true"
 
 
