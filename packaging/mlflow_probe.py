@@ -8,6 +8,7 @@ bundles exactly those (plus what the scan finds)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
