@@ -144,7 +144,7 @@ def test_one_run_detail_does_not_download_the_whole_server(server, monkeypatch):
 
 def test_registry_reads_equal_mlflow(server):
     url, ids = server
-    client = MlflowClient(url)
+    client = MlflowClient(url, registry_uri=url)  # not a registry URI an earlier test set
     client.create_registered_model("it's-a-model")
     client.create_model_version("it's-a-model", f"runs:/{ids['parent']}/model", run_id=ids["parent"])
     client.set_registered_model_alias("it's-a-model", "champion", "1")
