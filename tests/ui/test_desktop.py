@@ -277,12 +277,25 @@ def test_theme_follows_the_colour_scheme(qtbot, qapp, window, stores, tmp_path, 
         ink = [icon.pixelColor(x, y) for x in range(24) for y in range(24)]
         ink = sum(c.lightnessF() for c in ink if c.alpha() > 200) / max(
             1, sum(1 for c in ink if c.alpha() > 200))
+        # The views that draw themselves: the charts' canvas and the run detail's HTML.
+        from mlscope.ui.views.charts import ChartPanel
+        from mlscope.ui.views.detail import RunDetail
+
+        panel, detail = ChartPanel(), RunDetail()
+        qtbot.addWidget(panel)
+        qtbot.addWidget(detail)
+        canvas = panel.canvas.backgroundBrush().color().lightnessF()
+        note = detail.document().defaultStyleSheet()
         if scheme == "dark":
             assert _mean_lightness(shot, bottom) < 0.2
             assert ink > 0.6  # light strokes on the dark toolbar
+            assert canvas < 0.2
+            assert "#f8fafc" not in note and "#161b22" in note  # the description box
         else:
             assert _mean_lightness(shot, bottom) > 0.9
             assert ink < 0.5
+            assert canvas > 0.9
+            assert "#f8fafc" in note
     finally:
         theme.apply(qapp, saved[2])
         qapp.setStyleSheet(saved[0])

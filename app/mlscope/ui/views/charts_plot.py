@@ -32,6 +32,7 @@ from mlscope.core.series import (
     nearest_point,
     values_at,
 )
+from mlscope.ui.theme import themed as _c
 
 # Past this many points in a frame lines are drawn 1 pixel wide: Qt's raster engine strokes
 # wider antialiased paths (a min/max zigzag above all) 10-30x slower than cosmetic hairlines.
@@ -227,7 +228,7 @@ class MetricChart:
         self._add_dots()
         self.set_note(note)
         if not self.traces and not bands:
-            text = pg.TextItem("no data to draw", color="#6b7280", anchor=(0.5, 0.5))
+            text = pg.TextItem("no data to draw", color=_c("#6b7280"), anchor=(0.5, 0.5))
             self.plot.addItem(text, ignoreBounds=True)
             text.setPos(*self.vb.viewRect().center().toTuple())
             self._extra.append(text)
@@ -276,7 +277,7 @@ class MetricChart:
 
     def _add_legend(self, entries) -> None:
         """The legend in its own column right of the plot: beside the curves, never on them."""
-        legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6, labelTextColor="#1f2937")
+        legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6, labelTextColor=_c("#1f2937"))
         for name, color, style in entries:
             legend.addItem(pg.PlotDataItem(pen=_pen(color, style, True, True)), _esc(name))
         # pyqtgraph sizes a legend itself (it does not sit in a layout cell): reserve a
@@ -314,9 +315,9 @@ class MetricChart:
 
     # -- hover -------------------------------------------------------------------------------
     def _make_hover(self):
-        pen = pg.mkPen("#9ca3af", width=1, style=Qt.PenStyle.DashLine)
+        pen = pg.mkPen(_c("#9ca3af"), width=1, style=Qt.PenStyle.DashLine)
         vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        markers = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.5))
+        markers = pg.ScatterPlotItem(size=8, pen=pg.mkPen(_c("#ffffff"), width=1.5))
         for item in (vline, markers):
             item.setZValue(10)
             item.hide()
@@ -411,7 +412,7 @@ class BarChart:
         self.note = ""
         self._highlight = pg.BarGraphItem(x0=[0], y=[0], height=0.84, width=[0],
                                           brush=pg.mkBrush(0, 0, 0, 0),
-                                          pen=pg.mkPen("#111827", width=1.5))
+                                          pen=pg.mkPen(_c("#111827"), width=1.5))
         self._highlight.setZValue(5)
         self._highlight.hide()
         self.plot.addItem(self._highlight, ignoreBounds=True)
@@ -448,7 +449,7 @@ class BarChart:
         if whiskers:
             c = np.array([self.bars[i].value for i in whiskers])
             self._add(pg.ErrorBarItem(
-                x=c, y=np.array(whiskers, dtype=float), beam=0.25, pen=pg.mkPen("#374151"),
+                x=c, y=np.array(whiskers, dtype=float), beam=0.25, pen=pg.mkPen(_c("#374151")),
                 left=c - np.array([self.bars[i].lo for i in whiskers]),
                 right=np.array([self.bars[i].hi for i in whiskers]) - c))
         lo = min([0.0] + [self.bars[i].lo if self.bars[i].lo is not None else self.bars[i].value
@@ -460,7 +461,7 @@ class BarChart:
             for i, b in enumerate(self.bars):
                 finite = math.isfinite(b.value)
                 end = b.hi if finite and b.hi is not None else (b.value if finite else 0.0)
-                text = pg.TextItem(_num(b.value), color="#374151",
+                text = pg.TextItem(_num(b.value), color=_c("#374151"),
                                    anchor=(0, 0.5) if not finite or b.value >= 0 else (1, 0.5))
                 text.setFont(_small_font())
                 text.setPos(end + span * 0.01 * (1 if end >= 0 else -1), i)
@@ -471,7 +472,7 @@ class BarChart:
         self.vb.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
         self.vb.setLimits(yMin=-1, yMax=max(n, 1))
         if not ok:
-            text = pg.TextItem("no data to draw", color="#6b7280", anchor=(0.5, 0.5))
+            text = pg.TextItem("no data to draw", color=_c("#6b7280"), anchor=(0.5, 0.5))
             text.setPos(0.5 * (lo + hi), (n - 1) / 2 if n else 0)
             self._add(text, ignore_bounds=True)
 
@@ -532,7 +533,7 @@ class ParamChart:
         self.batches: list = []
         self.points: list[dict] = []
         self._items: list = []
-        self._ring = pg.ScatterPlotItem(size=14, pen=pg.mkPen("#111827", width=1.5),
+        self._ring = pg.ScatterPlotItem(size=14, pen=pg.mkPen(_c("#111827"), width=1.5),
                                         brush=pg.mkBrush(0, 0, 0, 0))
         self._ring.setZValue(5)
         self._ring.hide()
@@ -552,13 +553,13 @@ class ParamChart:
         if self.points:
             dots = pg.ScatterPlotItem(
                 [q["x"] for q in self.points], [q["value"] for q in self.points], size=10,
-                pen=pg.mkPen("w", width=1), brush=[pg.mkBrush(q["color"]) for q in self.points])
+                pen=pg.mkPen(_c("#ffffff"), width=1), brush=[pg.mkBrush(q["color"]) for q in self.points])
             self.plot.addItem(dots)
             self._items.append(dots)
             self.vb.autoRange(padding=0.12)
         else:
             text = pg.TextItem(f"no run with a value here has {self.param} set",
-                               color="#6b7280", anchor=(0.5, 0.5))
+                               color=_c("#6b7280"), anchor=(0.5, 0.5))
             self.plot.addItem(text, ignoreBounds=True)
             text.setPos(*self.vb.viewRect().center().toTuple())
             self._items.append(text)
@@ -599,9 +600,9 @@ def _small_font() -> QFont:
 def _style_axes(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom"):
         axis_item = plot.getAxis(name)
-        axis_item.setPen(pg.mkPen("#9ca3af"))
-        axis_item.setTextPen(pg.mkPen("#374151"))
-        axis_item.label.setDefaultTextColor(QColor("#4b5563"))
+        axis_item.setPen(pg.mkPen(_c("#9ca3af")))
+        axis_item.setTextPen(pg.mkPen(_c("#374151")))
+        axis_item.label.setDefaultTextColor(QColor(_c("#4b5563")))
         axis_item.setZValue(-200)  # its grid lines behind the bars and curves, not over them
         axis_item.enableAutoSIPrefix(False)  # r2 in 0-1 is not "0-900 (x0.001)"
 
@@ -610,7 +611,7 @@ def _set_title(plot: pg.PlotItem, title: str, note: str) -> None:
     html = f"<span style='font-weight:600;color:#111827'>{_esc(title)}</span>"
     if note:
         html += f"&nbsp;&nbsp;<span style='color:#6b7280;font-size:8pt'>{_esc(note)}</span>"
-    plot.setTitle(html, size="10pt")
+    plot.setTitle(_c(html), size="10pt")
 
 
 def export_svg(item, path: str) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from mlscope.core.format import format_duration, format_number, format_time
 
+from .. import theme
 from ..theme import STATUS_COLORS
 
 CSS = """
@@ -108,7 +109,7 @@ class RunDetail(QTextBrowser):
         self.setObjectName("runDetail")
         self.setOpenLinks(False)
         self.setWordWrapMode(QTextOption.WordWrap)
-        self.document().setDefaultStyleSheet(CSS)
+        self.document().setDefaultStyleSheet(theme.themed(CSS))
         self.anchorClicked.connect(self._anchor)
         self.run_id: str | None = None
         self._run: dict | None = None
