@@ -131,6 +131,8 @@ def main(argv=None) -> int:
         QTimer.singleShot(0, lambda: window.open_target(target, args.experiment))
         for more in args.targets[1:]:
             QTimer.singleShot(0, lambda t=more: window.open_target(t))
+    elif not (args.screenshot or args.bench):  # nothing asked for: the last session's stores
+        QTimer.singleShot(0, window.restore_session)
     finisher.arm(has_target=bool(target or args.demo))
     return app.exec()
 

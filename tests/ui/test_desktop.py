@@ -300,3 +300,43 @@ def test_theme_follows_the_colour_scheme(qtbot, qapp, window, stores, tmp_path, 
         theme.apply(qapp, saved[2])
         qapp.setStyleSheet(saved[0])
         qapp.setPalette(saved[1])
+
+
+def test_the_last_stores_reopen_on_the_next_start(app_env, stores, tmp_path):
+    """Started with nothing to open, mlscope reopens the stores of its last session, even
+    after it was killed; a store that is gone since is left out, with a word."""
+    a, b = stores
+    env = {k: v for k, v in app_env.items() if k != "MLFLOW_TRACKING_URI"}
+    empty = tmp_path / "elsewhere"  # no ./mlruns or ./mlflow.db to open instead
+    empty.mkdir()
+    first = App.start(env, a, b, cwd=empty)
+    wait_for(lambda: set(recent(env)[:2]) == {str(a), str(b)}, first)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    settings = Path(env["MLSCOPE_CONFIG_DIR"]) / "settings.json"
+    data = json.loads(settings.read_text())
+    assert data["session"]["targets"] == [str(a), str(b)]
+
+    data["recent"] = []  # what the next start opens shows up here again
+    settings.write_text(json.dumps(data))
+    second = App.start(env, cwd=empty)
+    wait_for(lambda: set(recent(env)) == {str(a), str(b)}, second)
+
+
+def test_restore_session_skips_what_is_gone(qtbot, settings, stores, tmp_path):
+    from mlscope.ui.main_window import MainWindow
+
+    a, b = stores
+    gone = tmp_path / "gone" / "mlruns"
+    settings.set("session", {"targets": [str(a), str(gone), str(b)], "current": 2})
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    try:
+        assert w.restore_session() == [str(a), str(b)]
+        assert [p.target for p in w.pages()] == [str(a), str(b)]
+        assert str(gone) in w.status_label.text()
+    finally:
+        for p in w.pages():
+            p.shutdown()
+    w.close_tab(0)
+    assert settings.get("session")["targets"] == [str(b)]

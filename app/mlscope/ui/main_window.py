@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_search)
         self.settings.add_recent(without_password(target))
         self._refresh_recent()
+        self._save_session()
         self.storeOpened.emit(page)
 
     def ask_open_folder(self) -> None:
@@ -303,6 +304,7 @@ class MainWindow(QMainWindow):
         self.tabs.removeTab(index)
         page.shutdown()
         page.deleteLater()
+        self._save_session()
         if self.tabs.count() == 0:
             self.stack.setCurrentWidget(self.welcome)
             self.setWindowTitle("mlscope")
@@ -378,6 +380,28 @@ class MainWindow(QMainWindow):
         for p in paths:  # one route: stores open as pages, files to look at in viewers
             self.open_artifact(p) if drop_route(p) == "artifact" else self.open_target(p)
 
+    def _save_session(self) -> None:
+        """The open stores, for the next start; saved as tabs open and close, so that a
+        crash or a kill keeps them too. No password: a URL's is dropped."""
+        self.settings.set("session", {"targets": [without_password(p.target) for p in self.pages()],
+                                      "current": max(self.tabs.currentIndex(), 0)})
+
+    def restore_session(self) -> list[str]:
+        """Reopen the stores that were open when mlscope last closed, as a desktop app does
+        when started with nothing to open. A folder or file that is gone is left out."""
+        saved = self.settings.get("session") or {}
+        targets = [t for t in saved.get("targets", []) if isinstance(t, str)]
+        opened = [t for t in targets if "://" in t or Path(t).exists()]
+        for t in opened:
+            self.open_target(t)
+        current = saved.get("current", 0)
+        if opened and isinstance(current, int) and len(opened) == len(targets):
+            self.tabs.setCurrentIndex(min(max(current, 0), len(opened) - 1))
+        if len(opened) < len(targets):
+            gone = ", ".join(redact(t) for t in targets if t not in opened)
+            self.status_label.setText(f"Not reopened (no longer there): {gone}")
+        return opened
+
     def open_artifact(self, path: str):
         """Files or a folder to look at, in a viewer window of their own (no store needed)."""
         from .controllers.artifacts import open_window
@@ -396,6 +420,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.settings.set("geometry", bytes(self.saveGeometry().toBase64()).decode())
+        self._save_session()
         for p in self.pages():
             p.shutdown()
         tasks = getattr(self, "_demo_tasks", None)
