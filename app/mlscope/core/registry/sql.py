@@ -10,21 +10,30 @@ from __future__ import annotations
 from .schema import is_prompt, models_frame, version_row, versions_frame
 
 
-def _tags(db, table: str, key_cols: tuple[str, ...]) -> dict[tuple, dict]:
+def _where(name: str | None) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) of one model's rows, or of all."""
+    return (" WHERE name = ?", (name,)) if name is not None else ("", ())
+
+
+def _tags(db, table: str, key_cols: tuple[str, ...], name: str | None = None) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     if not db.has(table):
         return out
-    for row in db.query(f"SELECT {', '.join(key_cols)}, key, value FROM {table}"):
+    where, params = _where(name)
+    for row in db.query(f"SELECT {', '.join(key_cols)}, key, value FROM {table}{where}",
+                        params or None):
         ident = tuple(int(x) if c == "version" else x for c, x in zip(key_cols, row[:-2], strict=False))
         out.setdefault(ident, {})[row[-2]] = row[-1]
     return out
 
 
-def _aliases(db) -> list[tuple]:
+def _aliases(db, name: str | None = None) -> list[tuple]:
     """(alias, version, model name) rows."""
     if not db.has("registered_model_aliases"):
         return []
-    return db.query("SELECT alias, version, name FROM registered_model_aliases")
+    where, params = _where(name)
+    return db.query(f"SELECT alias, version, name FROM registered_model_aliases{where}",
+                    params or None)
 
 
 def registered_models(db):
@@ -45,17 +54,20 @@ def registered_models(db):
 
 
 def model_versions(db, name: str | None = None):
+    """Versions of every model, or (``name``) of one, read with that name in the queries:
+    what a re-read after a write to one model costs."""
     if not db.has("model_versions"):
         return versions_frame()
-    model_tags = _tags(db, "registered_model_tags", ("name",))
-    tags = _tags(db, "model_version_tags", ("name", "version"))
+    model_tags = _tags(db, "registered_model_tags", ("name",), name)
+    tags = _tags(db, "model_version_tags", ("name", "version"), name)
     aliases: dict[tuple, list] = {}
-    for alias, version, model in _aliases(db):
+    for alias, version, model in _aliases(db, name):
         aliases.setdefault((model, int(version)), []).append(alias)
+    where, params = _where(name)
     rows = []
     for r in db.query("SELECT name, version, current_stage, run_id, source, status, description, "
                       f"creation_time, last_updated_time, {db.column('model_versions', 'user_id')} "
-                      "FROM model_versions"):
+                      f"FROM model_versions{where}", params or None):
         model, version = r[0], int(r[1])
         if name is not None and model != name or is_prompt(model_tags.get((model,), {})):
             continue

@@ -3,7 +3,11 @@ sends each confirmed change through the one write door, then re-reads the store.
 
 Nothing here writes on its own: a write starts only from a dialog's confirmation page
 (``ChangeDialog.confirmed``), and what the view shows afterwards is what the store says
-when read again, never what the change was meant to do.
+when read again, never what the change was meant to do: the models the write can have
+changed are read again (:func:`~mlscope.core.registry.listing.reread`).
+
+A tracking server is read page by page: the models list shows as its pages come, each
+model's versions once they are all read (a model opened before that is read on its own).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from PySide6.QtCore import Signal
 
 from mlscope.core.errors import user_message
 from mlscope.core.registry import changes as C
+from mlscope.core.registry import listing as L
 from mlscope.core.registry import write as W
 
 from ..dialogs import registry as D
@@ -28,6 +33,15 @@ def read_registry(store, fresh: bool = False):
     if fresh and getattr(store, "snapshot_dir", None) is not None:
         store.refresh()
     return store.registered_models(), store.model_versions()
+
+
+def changed_models(change: C.Change) -> list[str]:
+    """The models a change can have changed: its own, and a rename's new name."""
+    names = [change.model]
+    for step, args in change.steps:
+        if step == "rename_model":
+            names.append(args[1])
+    return names
 
 
 def _value(x):
@@ -48,19 +62,26 @@ class RegistryController(Controller):
     placement = "left"
     registrationsChanged = Signal()  # versions re-read: ask registered_as(run_id) again
     storeReopened = Signal(object)  # after "Upgrade database...": the reopened store
+    # A source run that is not in the runs table: (run id, its experiment id); the page
+    # selects that experiment, then the run once its runs are read.
+    runInExperimentRequested = Signal(str, str)
 
     def __init__(self, tasks: Tasks, store=None, parent=None):
         super().__init__(tasks, None, parent)
         self.view = RegistryView()
         self.models = pd.DataFrame()
-        self.versions = None
+        self.versions = None  # every model's versions, once all are read
+        self.listing: L.Listing | None = None  # what the view shows (maybe still coming)
+        self._alone: dict[str, pd.DataFrame] = {}  # models read on their own while streaming
+        self._frame_runs: set[str] = set()  # the runs in the table
         self.dialog: D.ChangeDialog | None = None
         self.last: C.Change | None = None  # the last write, offered for undo
         self._runs: list[str] = []
         self._warm = False
         self._wanted = ""  # a model to show once the registry is read
         self.view.actionRequested.connect(self._action)
-        self.view.runActivated.connect(self.runActivated)
+        self.view.runActivated.connect(self.open_run)
+        self.view.modelChanged.connect(self._model_opened)
         self.view.undoRequested.connect(self.undo)
         self.view.upgradeRequested.connect(self.upgrade)
         if store is not None:
@@ -70,6 +91,8 @@ class RegistryController(Controller):
     def set_store(self, store) -> None:
         super().set_store(store)
         self.last = None
+        self.listing, self.versions, self._alone = None, None, {}
+        self.models = pd.DataFrame()
         self.view.show_done("", False)
         self.view.set_writable(True)
         if store is None:
@@ -81,12 +104,34 @@ class RegistryController(Controller):
     def set_runs(self, run_ids: list[str]) -> None:
         self._runs = list(run_ids or [])
 
+    def set_frame(self, frame) -> None:
+        ids = frame["run_id"] if frame is not None and "run_id" in getattr(frame, "columns", ()) else []
+        self._frame_runs = set(ids)
+
     def reload(self, fresh: bool = False) -> None:
         """Read the registry again (after a write: ``fresh``, so no cache answers)."""
         store = self.store
         if store is None:
             return
-        self.start("registry-read", lambda p, c: read_registry(store, fresh),
+        self._alone = {}
+
+        def work(progress, cancel, partial):
+            if fresh and getattr(store, "snapshot_dir", None) is not None:
+                store.refresh()
+            return L.read(store, partial, cancel)
+
+        self.start("registry-read", work, lambda res, s=store: self._loaded(s, res),
+                   on_partial=lambda res, s=store: self._partial(s, res))
+
+    def reread(self, names: list[str]) -> None:
+        """After a write: read again what it can have changed (``names``), from the store."""
+        store, listing = self.store, self.listing
+        if store is None:
+            return
+        if listing is None or not listing.complete:
+            self.reload(fresh=True)
+            return
+        self.start("registry-read", lambda p, c: L.reread(store, listing, names),
                    lambda res, s=store: self._loaded(s, res))
 
     def show_model(self, name: str) -> bool:
@@ -97,17 +142,65 @@ class RegistryController(Controller):
             return True
         return self.view.select_model(name)
 
+    def open_run(self, run_id: str) -> None:
+        """A version's source run: jump to it in the table, or, when it is in another
+        experiment, ask the page to open that experiment and then select it."""
+        store = self.store
+        if not run_id or store is None:
+            return
+        if run_id in self._frame_runs:
+            self.runActivated.emit(run_id)
+            return
+
+        def work(progress, cancel):
+            return str(store.run(run_id)["info"]["experiment_id"])
+
+        def found(experiment_id):
+            if store is self.store:
+                self.runInExperimentRequested.emit(run_id, experiment_id)
+
+        def missing(exc):
+            self.statusMessage.emit(f"The source run {run_id} cannot be opened: "
+                                    f"{user_message(exc)}")
+
+        self.start("registry-run", work, found, missing)
+
     def registered_as(self, run_id: str) -> list[str]:
         """For the run detail: ["credit-model v3, Production, @champion", ...] (from the last
         read; ``registrationsChanged`` says when to ask again)."""
         return C.registered_as(self.versions, run_id)
 
     # -- reads -----------------------------------------------------------------------------------
+    def _partial(self, store, listing: L.Listing) -> None:
+        if store is not self.store:
+            return
+        for name, versions in self._alone.items():
+            listing = listing.with_model(name, versions)
+        self.listing = listing
+        self.models = listing.models
+        self.view.set_listing(listing)
+
+    def _model_opened(self, name: str) -> None:
+        """A model made current while its versions are still coming: read its own."""
+        listing, store = self.listing, self.store
+        if not name or listing is None or listing.has_versions(name) or store is None:
+            return
+        self.start("registry-model", lambda p, c: store.model_versions(name),
+                   lambda v, s=store: self._model_read(s, name, v), lambda _exc: None)
+
+    def _model_read(self, store, name: str, versions) -> None:
+        if store is not self.store or self.listing is None or self.listing.complete:
+            return
+        self._alone[name] = versions
+        self._partial(store, self.listing)
+
     def _loaded(self, store, result) -> None:
         if store is not self.store:
             return
-        self.models, self.versions = result
-        self.view.set_registry(self.models, self.versions)
+        listing = result if isinstance(result, L.Listing) else L.Listing(*result)
+        self.listing, self._alone = listing, {}
+        self.models, self.versions = listing.models, listing.versions
+        self.view.set_listing(listing)
         if self._wanted:
             wanted, self._wanted = self._wanted, ""
             if not self.view.select_model(wanted):
@@ -123,8 +216,11 @@ class RegistryController(Controller):
         self.view.set_writable(not reason, reason, upgradable)
 
     def _version_rows(self, model: str) -> pd.DataFrame:
-        v = self.versions
-        return v[v["name"] == model] if v is not None else pd.DataFrame()
+        listing = self.listing
+        if listing is None or not listing.has_versions(model):
+            return pd.DataFrame(columns=["name", "version", "current_stage"])
+        v = listing.versions
+        return v[v["name"] == model]
 
     def _stages(self, model: str) -> dict:
         v = self._version_rows(model)
@@ -230,7 +326,7 @@ class RegistryController(Controller):
         self.view.show_done(change.sentence, change.undoable)
         self.statusMessage.emit(f"Written: {change.sentence}")
         if store is self.store:
-            self.reload(fresh=True)
+            self.reread(changed_models(change))
             if change.steps and change.steps[0][0] == "rename_model":
                 new_name = change.steps[0][1][1]
                 self.view.expect_model(new_name)  # the re-read shows it under its new name
@@ -238,8 +334,8 @@ class RegistryController(Controller):
     def _refused(self, store, dlg, exc) -> None:
         dlg.show_error(user_message(exc))
         self.statusMessage.emit(user_message(exc))
-        if store is self.store:
-            self.reload(fresh=True)  # what the store says now (another client may have changed it)
+        if store is self.store:  # what the store says now (another client may have changed it)
+            self.reread(changed_models(dlg.change) if dlg.change is not None else [])
 
     def undo(self) -> None:
         """Offer the inverse of the last write, with its own confirmation."""

@@ -3,6 +3,7 @@
 A view only: it shows frames it is given and asks for actions by signal
 (``actionRequested(kind, model, version)``); the controller opens the dialogs and writes.
 Stages and aliases are shown side by side: MLflow serves both and users use either.
+A model whose versions are still being read says so instead of showing some of them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlscope.core.registry.changes import latest_per_stage
+from mlscope.core.registry.listing import Listing
 
 SORT_ROLE = Qt.UserRole + 1
 KEY_ROLE = Qt.UserRole + 2
@@ -204,6 +205,7 @@ class RegistryView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._versions = None
+        self._listing: Listing | None = None
         self._descriptions: dict[str, str] = {}
         self._sized = False
         self._fills = 0
@@ -302,9 +304,21 @@ class RegistryView(QWidget):
     # -- what the controller gives ---------------------------------------------------------------
     def set_registry(self, models, versions) -> None:
         """Both frames as read (store.registered_models(), store.model_versions())."""
+        self.set_listing(Listing(models, versions))
+
+    def set_listing(self, listing: Listing) -> None:
+        """The registry as read so far: the models, and the versions of ``listing.loaded``."""
+        old, self._listing = self._listing, listing
+        self._versions = listing.versions
+        if old is not None and old.models is listing.models:  # only versions came in
+            self._count(len(listing.models))
+            if self._current and not old.has_versions(self._current) \
+                    and listing.has_versions(self._current):
+                self._fill_versions()
+            return
         keep, keep_version = self._current, self.current_version()
-        self._versions = versions
-        latest = latest_per_stage(versions)
+        models = listing.models
+        latest = listing.latest_text()
         self._descriptions = {r.name: _text(r.description) for r in models.itertuples(index=False)}
         rows = []
         for r in models.itertuples(index=False):
@@ -321,7 +335,7 @@ class RegistryView(QWidget):
                 _cell(_time(r.last_updated_timestamp), _num(r.last_updated_timestamp)),
             ])
         self.models_model.set_rows(rows)
-        self.count.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}")
+        self._count(len(rows))
         if not self._sized and rows:  # fit the columns once, to what the first rows show
             self._sized = True
             for c in range(len(MODEL_COLUMNS) - 1):
@@ -333,6 +347,11 @@ class RegistryView(QWidget):
             self.models.setCurrentIndex(self.models_proxy.index(0, 0))
         else:
             self._model_changed()
+
+    def _count(self, n: int) -> None:
+        reading = self._listing is not None and not self._listing.complete
+        self.count.setText(f"{n} model{'s' if n != 1 else ''}" + (" (reading versions…)"
+                                                                  if reading else ""))
 
     def set_writable(self, writable: bool, reason: str = "", upgradable: bool = False) -> None:
         self._writable, self._reason = writable, reason
@@ -359,10 +378,11 @@ class RegistryView(QWidget):
         return int(value) if value is not None else None
 
     def model_versions(self, model: str | None = None):
-        v = self._versions
-        if v is None:
+        """The model's versions, None while they are still being read."""
+        v, model = self._versions, model or self._current
+        if v is None or (self._listing is not None and not self._listing.has_versions(model)):
             return None
-        return v[v["name"] == (model or self._current)]
+        return v[v["name"] == model]
 
     def select_model(self, name: str, version: int | None = None) -> bool:
         for row in range(self.models_proxy.rowCount()):
@@ -397,6 +417,10 @@ class RegistryView(QWidget):
         keep = self.current_version()
         self.versions_model.set_rows([])
         v = self.model_versions()
+        if self._current and v is None:
+            self.model_label.setText(f"<b>{_esc(self._current)}</b> · reading its versions…")
+            self._update_enabled()
+            return
         if not self._current or v is None:
             self.model_label.setText("No registered model selected." if self._versions is not None
                                      and len(self._versions) else "")
