@@ -121,13 +121,7 @@ def test_server_artifacts_in_the_view(qtbot, server, tmp_path):
         c.select("report.json")
     assert blocker.args[0] == "json"
     m = c.view.model
-    with qtbot.waitSignal(m.downloadForDrag, timeout=5_000):
-        assert m.mimeData([m.index_of("notes.md")]) is None
-    qtbot.waitUntil(lambda: m.mimeData([m.index_of("notes.md")]) is not None, timeout=30_000)
-    mime = m.mimeData([m.index_of("notes.md"), m.index_of("report.json")])
-    files = [Path(u.toLocalFile()) for u in mime.urls()]
-    assert files[0].read_text().startswith("# Notes")
-    assert json.loads(files[1].read_text())["accuracy"] == 0.93
+    assert m.mimeData([m.index_of("notes.md")]) is None  # not local yet: the tree fetches it
     with qtbot.waitSignal(c.treeShown, timeout=60_000):
         c.set_runs([ids["bad"]])
     c.view.tree.expand(m.index_of("bad"))
@@ -136,6 +130,112 @@ def test_server_artifacts_in_the_view(qtbot, server, tmp_path):
             c.select(f"bad/{name}")
         assert blocker.args[0] == "error", name
     tasks.shutdown()
+
+
+# -- drag out of a remote tree, one gesture ---------------------------------------------------
+@pytest.fixture
+def remote_view(qtbot, server, tmp_path, monkeypatch):
+    """The artifact view of the server's 'kinds' run, with a cache of this test's own and a
+    preview limit so small that selecting a file downloads nothing."""
+    from mlscope.ui.controllers.artifacts import ArtifactsController
+    from mlscope.ui.settings import Settings
+    from mlscope.ui.tasks import Tasks
+
+    monkeypatch.setenv("MLSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    settings = Settings(tmp_path / "settings.json")
+    settings.set("artifact_preview_limit_mb", 0.00001)
+    url, ids, _ = server
+    tasks = Tasks()
+    c = ArtifactsController(tasks, open_store(url), settings)
+    qtbot.addWidget(c.view)
+    c.view.resize(1000, 700)
+    c.view.show()
+    qtbot.waitExposed(c.view)
+    with qtbot.waitSignal(c.treeShown, timeout=60_000):
+        c.set_runs([ids["kinds"]])
+    yield c, ids
+    tasks.shutdown()
+
+
+def _press_and_drag(qtbot, c, paths, before_move=None):
+    """A real gesture on the tree: click the rows (Ctrl for more), press on the first and
+    move past the drag distance with the button held; returns what was dragged (or None)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    tree, m = c.view.tree, c.view.model
+    vp = tree.viewport()
+    rects = [tree.visualRect(m.index_of(p)) for p in paths]
+    for i, r in enumerate(rects):
+        QTest.mouseClick(vp, Qt.LeftButton, Qt.ControlModifier if i else Qt.NoModifier,
+                         r.center())
+    assert {e.path for e in tree.drag_entries()} == set(paths)
+    started = []
+    tree.dragStarted.connect(started.append)
+    start = rects[0].center()
+    QTest.mousePress(vp, Qt.LeftButton, Qt.ControlModifier if len(paths) > 1
+                     else Qt.NoModifier, start)
+    if before_move is not None:
+        before_move()
+    step = QApplication.startDragDistance() + 5
+    QTest.mouseMove(vp, start + QPoint(step, step))  # the drag (and its wait) runs in here
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, start + QPoint(step, step))
+    return started[0] if started else None
+
+
+def test_drag_remote_in_one_gesture(qtbot, remote_view, tmp_path):
+    """Press on remote entries and move: they download (progress dialog), then the drag
+    starts at once, carrying file URLs of files with the server's bytes."""
+    from mlflow.tracking import MlflowClient
+
+    c, ids = remote_view
+    cache = tmp_path / "cache"
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+    mime = _press_and_drag(qtbot, c, ["notes.md", "tables"])
+    assert mime is not None and mime.hasUrls()
+    files = [Path(u.toLocalFile()) for u in mime.urls()]
+    assert [f.name for f in files] == ["notes.md", "tables"]
+    assert all(f.is_relative_to(cache) for f in files)
+    ref = Path(MlflowClient(c.store.uri).download_artifacts(ids["kinds"], "", str(tmp_path /
+                                                                               "ref")))
+    assert files[0].read_bytes() == (ref / "notes.md").read_bytes()
+    got = sorted(p.relative_to(files[1]).as_posix() for p in files[1].rglob("*"))
+    assert got == sorted(p.relative_to(ref / "tables").as_posix()
+                         for p in (ref / "tables").rglob("*"))
+    for name in got:
+        assert (files[1] / name).read_bytes() == (ref / "tables" / name).read_bytes()
+    # Local now: the next drag starts at once, no download asked.
+    asked = []
+    c.view.tree.downloadForDrag.connect(asked.append)
+    assert _press_and_drag(qtbot, c, ["notes.md"]) is not None and not asked
+
+
+def test_drag_remote_cancel_leaves_nothing(qtbot, remote_view, tmp_path):
+    """Cancel in the drag's progress dialog: no drag, no file (partial or whole) in the
+    cache once MLflow's download thread has ended, and the GUI answered throughout."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    c, _ids = remote_view
+    tree = c.view.tree
+    shown = []
+
+    def cancel_soon():
+        def click():
+            shown.append(tree.dialog is not None)
+            if tree.dialog is not None:
+                tree.dialog.findChild(QPushButton).click()  # its Cancel button
+        QTimer.singleShot(0, click)
+
+    mime = _press_and_drag(qtbot, c, ["tables"], before_move=cancel_soon)
+    assert shown == [True] and mime is None
+    assert c.tasks.pool.waitForDone(60_000)  # the worker has ended (noticed the cancel)
+    cache = tmp_path / "cache"
+    qtbot.waitUntil(lambda: not cache.exists() or not any(
+        p.name.startswith(".mlscope-part-") for p in cache.rglob("*")), timeout=30_000)
+    assert not cache.exists() or not [p for p in cache.rglob("*") if p.is_file()]
+    assert tree.model().missing(tree.drag_entries())  # still remote: nothing was kept
 
 
 # -- s3:// through moto's server ---------------------------------------------------------------

@@ -536,6 +536,8 @@ class Source:
             if progress is not None:
                 progress(_bytes_below(tmp), total or 0)
         try:
+            if cancel is not None and cancel():  # asked while the last bytes came: not moved in
+                raise Cancelled()
             if "error" in box:
                 exc = box["error"]
                 raise ArtifactError(f"Cannot download {self.uri_of(rel)}: {_short(exc)}") from exc

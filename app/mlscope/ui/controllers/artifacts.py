@@ -165,7 +165,9 @@ class ArtifactsController(Controller):
         v = self.view
         v.model.local_for = self._local_for
         v.model.childrenNeeded.connect(self._list_children)
-        v.model.downloadForDrag.connect(self._download_for_drag)
+        v.tree.downloadForDrag.connect(self._download_for_drag)
+        v.tree.dragCancelled.connect(lambda: self.cancel("drag"))
+        v.tree.dragWaiting.connect(self.statusMessage)
         v.entrySelected.connect(self._selected)
         v.actionRequested.connect(self._action)
         v.saveRequested.connect(self._save)
@@ -466,19 +468,31 @@ class ArtifactsController(Controller):
             return None
         return local
 
+    def _fetch_work(self, src: Source, entries: list[Entry]):
+        """Worker: every entry into the cache (folders whole), progress over all of them."""
+        total = sum(e.size or 0 for e in entries)
+
+        def work(progress, cancel):
+            out, base = [], 0
+            for e in entries:
+                if cancel():
+                    raise Cancelled()
+                out.append(src.fetch(e.path, e.is_dir, e.size,
+                                     lambda d, t, b=base: progress(b + d, max(total, b + t)),
+                                     cancel))
+                base += e.size or 0
+                if e.is_dir:
+                    self._complete.add((id(src), e.path))
+            return out
+
+        return work
+
     def _fetch_then(self, entries: list[Entry], then, what: str) -> None:
         src = self.source
         if src is None:
             return
         total = sum(e.size or 0 for e in entries)
-
-        def work(progress, cancel):
-            out = []
-            for e in entries:
-                out.append(src.fetch(e.path, e.is_dir, e.size, progress, cancel))
-                if e.is_dir:
-                    self._complete.add((id(src), e.path))
-            return out
+        work = self._fetch_work(src, entries)
 
         self.view.set_busy(what, 0, total)
         self.start("transfer", work, lambda paths: (self.view.set_idle(), then(paths)),
@@ -487,11 +501,21 @@ class ArtifactsController(Controller):
                    on_cancel=self.view.set_idle)
 
     def _download_for_drag(self, entries: list) -> None:
-        if self.running("transfer"):
+        """A drag started on remote entries: download them; the tree waits in its dialog."""
+        tree, src = self.view.tree, self.source
+        if src is None:
+            tree.drag_finished(False, "No artifacts are open.")
             return
-        names = ", ".join(e.name for e in entries[:3])
-        self._fetch_then(entries, lambda _p: self.statusMessage.emit(
-            f"Downloaded {names}: drag it again to drop it."), f"Downloading {names}")
+
+        def failed(exc):
+            msg = user_message(exc)
+            self.statusMessage.emit(msg)
+            tree.drag_finished(False, msg)
+
+        self.start("drag", self._fetch_work(src, entries),
+                   lambda _paths: tree.drag_finished(True), on_error=failed,
+                   on_progress=tree.drag_progress,
+                   on_cancel=lambda: tree.drag_finished(False, "Cancelled."))
 
     def _cancel_transfer(self) -> None:
         self.cancel("transfer", "preview", "save")

@@ -2,9 +2,11 @@
 of the same artifact across runs. Layout and signals only: listings, downloads and
 previews come from the controller; the tree asks for a folder's children when it opens.
 
-Drag out: the tree's mime data carries file URLs of local files only (a local store's own
-files, or remote ones already downloaded into the cache); for the rest it asks the
-controller to download them first (``downloadForDrag``) and the user drags again.
+Drag out, one gesture: the tree's mime data carries file URLs of local files (a local
+store's own files, or remote ones in the cache). When a drag starts on remote entries that
+are not local yet, the tree asks the controller to download them (``downloadForDrag``),
+waits in a progress dialog with Cancel (the download on a worker, the GUI live), then starts
+the drag with the files while the button is still held (see dialogs/drag_download.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from collections.abc import Callable
 from functools import cache
 
 from PySide6.QtCore import QAbstractItemModel, QMimeData, QModelIndex, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDrag,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -90,7 +102,6 @@ class ArtifactTreeModel(QAbstractItemModel):
     """Folders list their children when first opened (``childrenNeeded``)."""
 
     childrenNeeded = Signal(str)
-    downloadForDrag = Signal(list)  # entries not local yet
 
     HEADERS = ("Name", "Size")
 
@@ -248,25 +259,102 @@ class ArtifactTreeModel(QAbstractItemModel):
                 entries.append(e)
         return self.mime_for(entries)
 
+    def missing(self, entries: list[Entry]) -> list[Entry]:
+        """The entries that have no local copy yet (remote, not downloaded)."""
+        return [e for e in entries
+                if (self.local_for(e.path) if self.local_for else None) is None]
+
     def mime_for(self, entries: list[Entry]) -> QMimeData | None:
-        """File URLs of the local copies of ``entries``; None (and a download asked for)
-        while one of them is not local yet."""
-        urls, missing = [], []
+        """File URLs of the local copies of ``entries``; None while one of them is not
+        local yet (the tree downloads those first)."""
+        urls = []
         for e in entries:
             local = self.local_for(e.path) if self.local_for else None
             if local is None:
-                missing.append(e)
-            else:
-                urls.append(QUrl.fromLocalFile(str(local)))
-        if missing:
-            self.downloadForDrag.emit(missing)
-            return None
+                return None
+            urls.append(QUrl.fromLocalFile(str(local)))
         if not urls:
             return None
         mime = QMimeData()
         mime.setUrls(urls)
         mime.setText("\n".join(u.toLocalFile() for u in urls))
         return mime
+
+
+class ArtifactTree(QTreeView):
+    """Drags out the selected entries as files; remote ones are downloaded first, inside
+    the gesture (a progress dialog with Cancel), and the drag goes on if the button is
+    still held when they arrive (else they wait in the cache: the next drag is at once)."""
+
+    downloadForDrag = Signal(list)  # entries to fetch; answered by drag_progress/drag_finished
+    dragCancelled = Signal()  # the user cancelled that download
+    dragStarted = Signal(object)  # the QMimeData handed to QDrag (tests, status)
+    dragWaiting = Signal(str)  # files downloaded after the button was released
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.dialog = None  # the DragDownloadDialog of a drag waiting for files
+        self._in_drag = False
+
+    def drag_entries(self) -> list[Entry]:
+        model = self.model()
+        out = []
+        for idx in self.selectionModel().selectedRows(0):
+            e = model.entry(idx)
+            if e is not None and e.path != MODELS and e not in out:
+                out.append(e)
+        return out
+
+    def startDrag(self, actions) -> None:  # noqa: N802 - Qt's name
+        if self._in_drag:  # mouse moves while waiting for the files call this again
+            return
+        entries = self.drag_entries()
+        if not entries:
+            return
+        self._in_drag = True
+        try:
+            self._drag(entries)
+        finally:
+            self._in_drag = False
+
+    def _drag(self, entries: list[Entry]) -> None:
+        from ..dialogs.drag_download import DragDownloadDialog
+
+        model = self.model()
+        missing = model.missing(entries)
+        if missing:
+            names = ", ".join(e.name for e in missing[:3]) + (
+                f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            self.dialog = dialog = DragDownloadDialog(names, self)
+            dialog.canceled.connect(self.dragCancelled)
+            self.downloadForDrag.emit(missing)
+            try:
+                ok = dialog.wait()
+            finally:
+                self.dialog = None
+                dialog.deleteLater()
+            if not ok:
+                return
+            if not QGuiApplication.mouseButtons() & Qt.LeftButton:
+                self.dragWaiting.emit(f"Downloaded {names}: drag again to drop it.")
+                return
+        mime = model.mime_for(entries)
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        first = entries[0]
+        drag.setPixmap(kind_icon("folder" if first.is_dir else first.kind).pixmap(32, 32))
+        self.dragStarted.emit(mime)
+        drag.exec(Qt.CopyAction, Qt.CopyAction)
+
+    def drag_progress(self, done: int, total: int) -> None:
+        if self.dialog is not None:
+            self.dialog.set_progress(done, total)
+
+    def drag_finished(self, ok: bool, message: str = "") -> None:
+        if self.dialog is not None:
+            self.dialog.finish(ok, message)
 
 
 class FitLabel(QLabel):
@@ -352,7 +440,8 @@ class ArtifactView(QWidget):
         super().__init__(parent)
         self.setObjectName("artifactView")
         self.model = ArtifactTreeModel(self)
-        self.tree = QTreeView(objectName="artifactTree")
+        self.tree = ArtifactTree()
+        self.tree.setObjectName("artifactTree")
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
         self.tree.setDragEnabled(True)
