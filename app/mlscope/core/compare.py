@@ -186,6 +186,7 @@ class Comparison:
     direction: np.ndarray
     baseline: int = 0
     missing_runs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what could not be compared, in words
     cells: np.ndarray | None = None
     delta: np.ndarray | None = None
     pct: np.ndarray | None = None

@@ -175,6 +175,11 @@ class MainWindow(QMainWindow):
     def pages(self) -> list[StorePage]:
         return [self.tabs.widget(i) for i in range(self.tabs.count())]
 
+    def _peers(self, page: StorePage) -> list:
+        """The other open stores, for Compare: (title, store, runs selected in its tab)."""
+        return [(p.title(), p.store, list(p.selection.selected)) for p in self.pages()
+                if p is not page and p.store is not None]
+
     def _on_page(self, fn) -> None:
         page = self.page()
         if page is not None:
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
         page.problemsChanged.connect(lambda n, p=page: self._problems_changed(p, n))
         page.closeRequested.connect(lambda p=page: self.close_tab(self.tabs.indexOf(p)))
         page.openRequested.connect(self.open_target)
+        page.compare.set_peers(lambda p=page: self._peers(p))  # Compare across stores
         shown = redact(target)  # a password in a URL is never on screen
         i = self.tabs.addTab(page, theme.icon(self._kind_icon(target)), Path(shown).name or shown)
         self.tabs.setTabToolTip(i, shown)
@@ -302,6 +308,8 @@ class MainWindow(QMainWindow):
         if page is None:
             return
         self.tabs.removeTab(index)
+        for other in self.pages():  # its runs leave the other tabs' comparisons
+            other.compare.store_closed(page.store, page.title())
         page.shutdown()
         page.deleteLater()
         self._save_session()

@@ -84,12 +84,15 @@ class StorePage(QWidget):
         lay.addWidget(self.stack)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
-        self.add_feature(CompareController(self.tasks, parent=self))
+        self.compare = CompareController(self.tasks, parent=self)
+        self.add_feature(self.compare)
+        self.charts.compareRequested.connect(self.compare_runs)  # from a chart's legend
         self.add_feature(ArtifactsController(self.tasks, settings=settings, parent=self))
         self.registry = RegistryController(self.tasks, parent=self)
         self.add_feature(self.registry)
         self.registry.storeReopened.connect(lambda _store: self.reload())  # after an upgrade
         self.registry.registrationsChanged.connect(self.selection.refresh_detail)
+        self.registry.runInExperimentRequested.connect(self.jump_to_run)
 
     def add_feature(self, feature) -> None:
         """Place a feature's view and route the page's facts to it, its requests back."""
@@ -268,6 +271,25 @@ class StorePage(QWidget):
 
     def show_view(self, name: str) -> bool:
         return self.split.show_view(name)
+
+    def jump_to_run(self, run_id: str, experiment_id: str) -> None:
+        """A link to a run that may be in another experiment: select that experiment, then
+        the run once its runs are read (as a run named when the store was opened)."""
+        if self.runs.model.contains(run_id) or experiment_id in self.loading.experiment_ids:
+            self.selection.select_run(run_id)  # here, or hidden by the filter: it says so
+            return
+        if self.experiments.model.row_of(experiment_id) < 0:
+            self.statusMessage.emit(f"Run {run_id} is in experiment {experiment_id}, which is "
+                                    "not listed (deleted? switch the view to All).")
+            return
+        self._run_to_select = run_id
+        self.experiments.select([experiment_id])  # reads its runs; _runs_loaded selects it
+
+    def compare_runs(self, run_ids: list) -> None:
+        """Compare these runs (picked in a chart's legend): the table selects them too."""
+        self.compare.compare_runs(run_ids)
+        self._select_runs(run_ids)
+        self.show_view("compare")
 
     def chart_metric(self, key: str) -> None:
         """A metric name clicked in the run detail: its chart, for the selected runs."""

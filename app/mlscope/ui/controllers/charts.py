@@ -4,7 +4,7 @@ Watch, curves grow by the points logged since the last look."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget
 
 from .base import Controller
@@ -12,6 +12,7 @@ from .base import Controller
 
 class ChartsController(Controller):
     title = "Charts"
+    compareRequested = Signal(list)  # runs picked in the legend, to compare
 
     def __init__(self, tasks, colors, parent=None):
         super().__init__(tasks, None, parent)
@@ -32,6 +33,7 @@ class ChartsController(Controller):
 
             self.panel = ChartPanel(colors=self.colors.book)
             self.panel.requestHistory.connect(self._history)
+            self.panel.compareRequested.connect(self.compareRequested)
             self.view.addWidget(self.panel)
             self.view.setCurrentWidget(self.panel)
             if self._frame is not None:

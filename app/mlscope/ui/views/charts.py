@@ -100,6 +100,7 @@ class ChartPanel(QWidget):
     """
 
     requestHistory = Signal(list, list)  # noqa: N815 - Qt signal naming
+    compareRequested = Signal(list)  # noqa: N815 - runs picked in the legend, to compare
 
     def __init__(self, parent: QWidget | None = None, colors: ColorBook | None = None):
         super().__init__(parent)
@@ -318,7 +319,10 @@ class ChartPanel(QWidget):
         show_all.clicked.connect(lambda: self._check_visible(True))
         show_none.clicked.connect(lambda: self._check_visible(False))
         self.legend_list = QListWidget()
-        self.legend_list.setSelectionMode(QListWidget.NoSelection)
+        self.legend_list.setSelectionMode(QListWidget.ExtendedSelection)
+        self.legend_list.setToolTip("Select runs here and right-click to compare them")
+        self.legend_list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.legend_list.customContextMenuRequested.connect(self._legend_menu)
         self.legend_list.setUniformItemSizes(True)
         for names in (self.metric_list, self.legend_list):  # long names elide, never scroll
             names.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -1000,14 +1004,39 @@ class ChartPanel(QWidget):
         for name, color, _style in entries:
             pix = QPixmap(12, 12)
             pix.fill(QColor(color))
-            self.legend_list.addItem(QListWidgetItem(QIcon(pix), name))
+            item = QListWidgetItem(QIcon(pix), name)
+            item.setData(Qt.UserRole, [r for r in self._run_ids  # its runs, for Compare
+                                       if self._name(r) == name and self.colors.color(r) == color])
+            self.legend_list.addItem(item)
         if self.group_combo.currentData() is None:
             shown = {n for n, _, _ in entries}
             for rid in self._run_ids:
                 if self._name(rid) not in shown:
                     item = QListWidgetItem(f"{self._name(rid)} (no data)")
                     item.setForeground(QColor("#9ca3af"))
+                    item.setData(Qt.UserRole, [rid])
                     self.legend_list.addItem(item)
+
+    def legend_runs(self, selected: bool = True) -> list[str]:
+        """The runs of the legend's selected entries (every entry's: ``selected=False``)."""
+        items = (self.legend_list.selectedItems() if selected else
+                 [self.legend_list.item(k) for k in range(self.legend_list.count())])
+        return list(dict.fromkeys(r for it in items for r in (it.data(Qt.UserRole) or [])))
+
+    def _legend_menu(self, pos) -> None:
+        item = self.legend_list.itemAt(pos)
+        if item is not None and not item.isSelected():
+            self.legend_list.setCurrentItem(item)  # a right-click picks the entry under it
+        picked, every = self.legend_runs(), self.legend_runs(selected=False)
+        menu = QMenu(self)
+        act = menu.addAction(f"Compare the {plural(len(picked), 'selected run')}",
+                             lambda: self.compareRequested.emit(picked))
+        act.setEnabled(bool(picked))
+        act = menu.addAction(f"Compare every run in the legend ({len(every)})",
+                             lambda: self.compareRequested.emit(every))
+        act.setEnabled(bool(every))
+        self._legend_menu_shown = menu  # tests reach it here
+        menu.popup(self.legend_list.viewport().mapToGlobal(pos))
 
     def _update_empty_line(self) -> None:
         """One line instead of a full-size empty chart per metric the runs lack."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QTableView,
     QTabWidget,
@@ -304,6 +305,9 @@ class CompareView(QWidget):
     directionChanged = Signal(str, str)  # metric key, "min" / "max" / ""
     extremesToggled = Signal(bool)  # show each metric's min and max (needs the history)
     followToggled = Signal(bool)
+    addMenuRequested = Signal()  # the "Add runs from" menu opens: call set_peer_choices
+    addRunsRequested = Signal(str)  # another open store's label: add its selected runs
+    removeStoreRequested = Signal(object)  # a store's label (None: every other store)
     runActivated = Signal(str)
     selectRunsRequested = Signal(list)
     statusMessage = Signal(str)
@@ -335,11 +339,20 @@ class CompareView(QWidget):
         self.copy_text_action = menu.addAction("Copy as text")
         self.copy_csv_action = menu.addAction("Copy as CSV")
         self.copy_button.setMenu(menu)
+        self.add_button = QToolButton(text="Add runs from…", popupMode=QToolButton.InstantPopup,
+                                      objectName="compareAddRuns")
+        self.add_button.setToolTip("Compare the runs selected in another open store (another "
+                                   "tab) beside these; each column says its store")
+        self.add_menu = QMenu(self.add_button)
+        self.add_button.setMenu(self.add_menu)
         self.summary = QLabel(objectName="compareSummary")
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # A long summary (notes on other stores) is cut, whole in its tooltip: never a reason
+        # to widen the window.
+        self.summary.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         bar = QHBoxLayout()
         for w in (self.only_diff, self.diff_first, self.transpose, self.extremes, self.follow,
-                  self.copy_button):
+                  self.add_button, self.copy_button):
             bar.addWidget(w)
         bar.addWidget(self.summary, 1)
 
@@ -384,6 +397,7 @@ class CompareView(QWidget):
         self.follow.toggled.connect(self.followToggled)
         self.copy_text_action.triggered.connect(lambda: self.copy("text"))
         self.copy_csv_action.triggered.connect(lambda: self.copy("csv"))
+        self.add_menu.aboutToShow.connect(self.addMenuRequested)
         self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
         self.table.horizontalHeader().sectionDoubleClicked.connect(self._header_double_clicked)
         self.table.horizontalHeader().customContextMenuRequested.connect(self._header_menu)
@@ -404,6 +418,31 @@ class CompareView(QWidget):
 
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)
+
+    def set_peer_choices(self, peers: list[tuple[str, int, bool]], added: list[str]) -> None:
+        """Fill the "Add runs from" menu: the other open stores as (label, runs selected
+        there, already compared), and the stores whose runs are in the comparison."""
+        menu = self.add_menu
+        menu.clear()
+        if not peers:
+            menu.addAction("Open another store in a new tab to compare its runs "
+                           "here").setEnabled(False)
+        for label, n, is_added in peers:
+            if n:
+                verb = "Replace with" if is_added else "Add"
+                text = f"{verb} the {n} run{'s' if n != 1 else ''} selected in {label}"
+            else:
+                text = f"{label}: select runs in its tab first"
+            act = menu.addAction(text, lambda lab=label: self.addRunsRequested.emit(lab))
+            act.setEnabled(n > 0)
+        if added:
+            menu.addSeparator()
+            for label in added:
+                menu.addAction(f"Remove the runs of {label}",
+                               lambda lab=label: self.removeStoreRequested.emit(lab))
+            if len(added) > 1:
+                menu.addAction("Remove the runs of every other store",
+                               lambda: self.removeStoreRequested.emit(None))
 
     def set_highlight(self, run_ids: list[str]) -> None:
         """The runs selected in the table, drawn stronger in the plots."""
@@ -484,7 +523,9 @@ class CompareView(QWidget):
         if comp.missing_runs:
             n = len(comp.missing_runs)
             parts.append(f"{n} run{'s are' if n != 1 else ' is'} no longer in the store")
+        parts += comp.notes
         self.summary.setText(" · ".join(parts))
+        self.summary.setToolTip("\n".join(parts))
 
     # -- table interaction -------------------------------------------------------------------
     def _header_clicked(self, section: int) -> None:
