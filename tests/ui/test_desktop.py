@@ -340,3 +340,24 @@ def test_restore_session_skips_what_is_gone(qtbot, settings, stores, tmp_path):
             p.shutdown()
     w.close_tab(0)
     assert settings.get("session")["targets"] == [str(b)]
+
+
+def test_high_dpi_renders_at_the_screen_scale(app_env, stores, tmp_path):
+    """At a 2x screen the window is drawn with twice the pixels (not a blurry upscale), and
+    the run colour dots are drawn at that resolution too."""
+    from PySide6.QtGui import QImage
+
+    env = {**app_env, "QT_SCALE_FACTOR": "2"}
+    png = tmp_path / "hidpi.png"
+    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+            "from mlscope.ui import theme; p = theme.swatch('#1f77b4').pixmap(10, 10);"
+            "print(p.width(), p.devicePixelRatio())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["20", "2.0"], out.stderr
+    run = subprocess.run([sys.executable, "-m", "mlscope", str(stores[0]), "--screenshot",
+                          str(png), "--size", "1280x800"], env=env, capture_output=True,
+                         timeout=180)
+    assert run.returncode == 0, run.stdout.decode() + run.stderr.decode()
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (2560, 1600)

@@ -33,16 +33,19 @@ def resource_dir() -> Path | None:
 @cache
 def swatch(color: str, size: int = 10) -> QIcon:
     """A small round dot of ``color``: a run's colour beside its name in the table."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QPainter, QPixmap
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QGuiApplication, QPainter, QPixmap
 
-    pixmap = QPixmap(size, size)
+    screen = QGuiApplication.primaryScreen()
+    ratio = screen.devicePixelRatio() if screen else 1.0  # sharp on high-DPI screens
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setBrush(QColor(color))
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawEllipse(0, 0, size, size)
+    painter.drawEllipse(QRectF(0, 0, size, size))
     painter.end()
     return QIcon(pixmap)
 
