@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from mlscope.core import open_store
 from mlscope.ui.controllers.artifacts import ArtifactsController
@@ -260,3 +260,98 @@ def test_in_the_store_page(qtbot, open_store_page, art_store, fresh_cache):
     assert ctrl.run_ids[0] == ids["compare"][0] and len(ctrl.run_ids) == 2
     assert ctrl.view.compare_button.isVisibleTo(ctrl.view)
     assert "compare-0" in ctrl.view.title.text()  # the run's name, from the page's frame
+
+
+def test_estimator_html_shown_as_its_structure(qtbot, ctrl, art_store):
+    """The estimator.html sklearn autologging wrote: the estimator and its parameters, not
+    the page's spilled docstrings."""
+    _, ids, _ = art_store
+    open_run(qtbot, ctrl, ids["kinds"])
+    show(qtbot, ctrl, "estimator.html", "html")
+    text = ctrl.view.viewers.html.toPlainText()
+    assert "LogisticRegression" in text and "max_iter=300" in text
+    assert "coef_ ndarray[float64](3, 4)" in text or "coef_" not in Path(
+        ctrl.source.fetch("estimator.html")).read_text()  # fitted attributes (sklearn 1.8+)
+    assert "Documentation for" not in text and "In a Jupyter environment" not in text
+    assert len(text) < 3000
+
+
+class _Counter:
+    """A real HTTP server on 127.0.0.1 that counts every request it gets."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_html_runs_nothing_and_requests_nothing(qtbot, settings, tmp_path, monkeypatch):
+    """A page with scripts, remote images, styles and frames: shown without one request or
+    one script; the system browser gets a cleaned copy in the cache, never the file."""
+    from PySide6.QtCore import QObject, QUrl, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    monkeypatch.setenv("MLSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    server = _Counter()
+    u = server.url
+    page = tmp_path / "drop" / "report.html"
+    page.parent.mkdir()
+    page.write_text(
+        f"<html><head><link rel=stylesheet href='{u}/c.css'><script src='{u}/s.js'></script>"
+        f"</head><body><h1>Report</h1><script>document.write('SCRIPT-RAN')</script>"
+        f"<img src='{u}/p.png'><iframe src='{u}/frame'></iframe>"
+        f"<p style=\"background:url('{u}/bg.png')\" onclick='alert(1)'>body text</p>"
+        f"<a href='javascript:alert(2)'>link</a></body></html>")
+    tasks = Tasks()
+    c = ArtifactsController(tasks, settings=settings)
+    qtbot.addWidget(c.view)
+    c.view.show()
+    try:
+        with qtbot.waitSignal(c.previewShown, timeout=30_000) as blocker:
+            c.open_paths([page])
+        assert blocker.args == ["html"]
+        browser = c.view.viewers.html
+        qtbot.wait(500)  # time for anything the page could start
+        text = browser.toPlainText()
+        assert "Report" in text and "body text" in text and "SCRIPT-RAN" not in text
+        assert browser.blocked >= 1
+        assert server.hits == []
+
+        class Catch(QObject):
+            urls: list = []
+
+            @Slot(QUrl)
+            def open(self, url):
+                self.urls.append(url)
+
+        catch = Catch()
+        QDesktopServices.setUrlHandler("file", catch, "open")
+        try:
+            c.view.viewers.html_page.findChild(QToolButton, "browserButton").click()
+            qtbot.waitUntil(lambda: bool(catch.urls), timeout=20_000)
+        finally:
+            QDesktopServices.unsetUrlHandler("file")
+        opened = Path(catch.urls[0].toLocalFile())
+        assert opened != page and opened.is_relative_to(tmp_path / "cache")
+        copy = opened.read_text()
+        assert "<script" not in copy and "javascript:" not in copy and "onclick" not in copy
+        assert "default-src 'none'" in copy
+        assert server.hits == []
+    finally:
+        tasks.shutdown()
+        server.httpd.shutdown()

@@ -277,8 +277,15 @@ def _preview(path: Path, name: str, limit: int | None, force: bool) -> Preview:
         text, truncated = read_text(path)
         return Preview("markdown", path, name, size, text=text, truncated=truncated)
     if kind == "html":
+        from .estimator_html import estimator_page, estimator_summary
+
         text, truncated = read_text(path)
-        return Preview("html", path, name, size, text=strip_scripts(text), truncated=truncated)
+        pv = Preview("html", path, name, size, text=strip_scripts(text), truncated=truncated)
+        summary = estimator_summary(text)
+        if summary is not None:  # sklearn's diagram: its structure, readable in Qt
+            pv.html = estimator_page(summary, name)
+            pv.data = summary
+        return pv
     if kind == "text":
         return _text(path, name, size)
     return Preview("info", path, name, size, extra={"type": _describe(path)},

@@ -18,7 +18,15 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from mlscope.core.artifacts import MODELS, ArtifactError, Entry, Source, human_size, sniff
 from mlscope.core.errors import Cancelled, user_message
-from mlscope.core.previews import Preview, TableReader, model_summary, preview, read_text
+from mlscope.core.estimator_html import browser_copy
+from mlscope.core.previews import (
+    Preview,
+    TableReader,
+    model_summary,
+    preview,
+    read_text,
+    strip_scripts,
+)
 
 from ..tasks import Tasks
 from ..views.artifacts import ArtifactView, ArtifactWindow, color_of
@@ -538,9 +546,33 @@ class ArtifactsController(Controller):
                 self._fetch_then([entry], lambda paths: (
                     QGuiApplication.clipboard().setText(str(paths[0])),
                     self.statusMessage.emit(f"Copied {paths[0]}")), f"Downloading {entry.name}")
+        elif name == "open" and entry.kind == "html" and not entry.is_dir:
+            self._open_html(entry)
         elif name == "open":
-            self._fetch_then([entry], lambda paths: QDesktopServices.openUrl(
-                QUrl.fromLocalFile(str(paths[0]))), f"Downloading {entry.name}")
+            self._fetch_then([entry], lambda paths: self._open_url(paths[0]),
+                             f"Downloading {entry.name}")
+
+    def _open_url(self, path) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def _open_html(self, entry: Entry) -> None:
+        """HTML goes to the system browser as a copy in the cache, scripts removed and a
+        Content-Security-Policy against scripts and requests: never the store's file."""
+        src = self.source
+        if src is None:
+            return
+        fetch = self._fetch_work(src, [entry])
+
+        def work(progress, cancel):
+            local = fetch(progress, cancel)[0]
+            return browser_copy(local, entry.name, strip_scripts)
+
+        what = f"Preparing {entry.name}"
+        self.view.set_busy(what, 0, entry.size or 0)
+        self.start("transfer", work, lambda path: (self.view.set_idle(), self._open_url(path)),
+                   on_error=lambda exc: (self.view.set_idle(), self.failed(exc)),
+                   on_progress=lambda d, t: self.view.set_busy(what, d, t),
+                   on_cancel=self.view.set_idle)
 
     def _save(self, entry: Entry, folder: str) -> None:
         src = self.source

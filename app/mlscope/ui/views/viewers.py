@@ -506,6 +506,8 @@ class ViewerStack(QStackedWidget):
     previewRequested = Signal()  # a big file, after all
     browserRequested = Signal()  # HTML in the system browser
 
+    HTML_NOTE = "Shown without scripts or network."
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.empty = QLabel("Select an artifact to view it.", alignment=Qt.AlignCenter)
@@ -516,8 +518,8 @@ class ViewerStack(QStackedWidget):
         self.markdown = SafeBrowser()
         self.html_page = QWidget()
         self.html = SafeBrowser()
-        hbar = _Bar()
-        hbar.label.setText("Shown without scripts or network.")
+        self.html_bar = hbar = _Bar()
+        hbar.label.setText(self.HTML_NOTE)
         hbar.button("Open in system browser", self.browserRequested.emit, "browserButton")
         hl = QVBoxLayout(self.html_page)
         hl.setContentsMargins(0, 0, 0, 0)
@@ -560,7 +562,12 @@ class ViewerStack(QStackedWidget):
             self.markdown.setMarkdown(pv.text)
             self.setCurrentWidget(self.markdown)
         elif kind == "html":
-            self.html.setHtml(pv.text)
+            # sklearn's estimator page comes as its structure (pv.html); other pages as
+            # themselves, scripts stripped.
+            self.html.setHtml(pv.html or pv.text)
+            self.html_bar.label.setText(
+                "scikit-learn estimator: structure and parameters." if pv.html
+                else self.HTML_NOTE)
             self.setCurrentWidget(self.html_page)
         elif kind == "table":
             reader = pv.table
