@@ -9,7 +9,7 @@ from html import escape
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
 
-SIDE_DEFAULT = [260, 900, 340]  # experiments | workspace | detail, in pixels
+SIDE_DEFAULT = [300, 880, 300]  # experiments | workspace | detail, in pixels
 WORKSPACE_MIN = 0.5  # a restored layout never leaves the workspace less than this share
 
 
@@ -46,6 +46,14 @@ class Panels(QSplitter):
         bar.tabBarDoubleClicked.connect(lambda _i: self.set_maximised(not self.maximised))
 
     # -- borders -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Sized again once it has its real width: sizes set while it was 640 px wide (Qt's
+        # default before a show) squeezed the side panels to their minimum for good.
+        if not getattr(self, "_shown_once", False):
+            self._shown_once = True
+            self.setSizes(self._restored())
+        super().showEvent(event)
+
     def _restored(self) -> list[int]:
         """The borders the user left, unless they would squeeze the workspace."""
         saved = (self.settings.get("splitters") or {}).get("h3")
