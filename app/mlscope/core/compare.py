@@ -17,7 +17,6 @@ import os
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -121,16 +120,40 @@ def gather(store, run_ids, experiment_ids=None, label: str | None = None) -> tup
         # runs from it directly is 10x faster than scoping it to experiments first.
         exps = None
     if exps is None:
-        table = store.run_table(None, view="all").subset(run_ids)
+        table = _subset(store.run_table(None, view="all"), run_ids)
     else:  # one experiment's table is kept as it is (no copy): pick from each
-        table = RunTable.concat([store.run_table([e], view="all").subset(run_ids) for e in exps])
+        table = RunTable.concat([_subset(store.run_table([e], view="all"), run_ids)
+                                 for e in exps])
     have = set(table.info["run_id"])
     if exps is not None and len(have) < len(run_ids):  # some lie in other experiments
-        table = store.run_table(None, view="all").subset(run_ids)
+        table = _subset(store.run_table(None, view="all"), run_ids)
         have = set(table.info["run_id"])
     missing = [r for r in run_ids if r not in have]
     kept = [r for r in run_ids if r in have]
     return Source(label or getattr(store, "uri", "store"), table, kept), missing
+
+
+def _subset(table: RunTable, run_ids: list[str]) -> RunTable:
+    """``table.subset(run_ids)``, with pyarrow's ``is_in`` on Arrow-backed columns (pandas'
+    own ``isin`` there makes a pyarrow scalar of each wanted id per column: a third of the
+    time for 1,000 of 10,000 runs)."""
+    def pick(df):
+        if df is None:
+            return None
+        col = df["run_id"]
+        if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+            import pyarrow as pa  # installed: the column is made of it
+            import pyarrow.compute as pc
+
+            arr = pa.array(col)  # the column's own buffers, not a copy
+            wanted = pa.array(run_ids, type=arr.type)
+            mask = pc.is_in(arr, value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
+        else:
+            mask = col.isin(set(run_ids)).to_numpy(bool)
+        return df[mask]
+
+    return RunTable(pick(table.info), pick(table.metrics), pick(table.params),
+                    pick(table.tags), pick(table.datasets))
 
 
 def metric_extremes(history: pd.DataFrame) -> pd.DataFrame:
@@ -566,6 +589,18 @@ def _str(v) -> str | None:
     return str(v)
 
 
+def _utc_texts(ms: np.ndarray) -> np.ndarray:
+    """Epoch ms as 'YYYY-MM-DD HH:MM:SS UTC' (None where missing), formatted by pandas in
+    one go (a datetime per run cost 30 ms for 1,000 runs)."""
+    out = np.full(len(ms), None, dtype=object)
+    ok = ~np.isnan(ms)
+    if ok.any():
+        secs = np.floor(ms[ok] / 1000.0).astype(np.int64)
+        out[ok] = pd.to_datetime(secs, unit="s", utc=True).strftime(
+            "%Y-%m-%d %H:%M:%S UTC").to_numpy(object)
+    return out
+
+
 def _attributes(infos, n: int, several: bool):
     """status, start, duration, user, source, git commit, parent, experiment (+ lifecycle
     when a run is deleted, + store when runs come from several)."""
@@ -584,8 +619,7 @@ def _attributes(infos, n: int, several: bool):
         end = info["end_time"].to_numpy(dtype=float)
         text[row["status"], sl] = [_str(v) for v in info["status"]]
         number[row["start"], sl] = start / 1000.0
-        text[row["start"], sl] = [None if np.isnan(s) else datetime.fromtimestamp(
-            s / 1000.0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") for s in start]
+        text[row["start"], sl] = _utc_texts(start)
         dur = (end - start) / 1000.0
         number[row["duration"], sl] = dur
         text[row["duration"], sl] = [None if np.isnan(d) else repr(float(d)) for d in dur]
@@ -656,6 +690,9 @@ def _parse_numbers(values) -> np.ndarray:
 
 
 _NAN_TEXT = {"nan", "+nan", "-nan"}
+# Leading or trailing whitespace of a value (values joined by NUL), a double space, a tab or
+# a line break: the whitespace that normalising could take away.
+_ODD_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)|  |[\t\n\r]")
 
 
 def _is_number_text(texts: np.ndarray, numbers: np.ndarray) -> np.ndarray:
@@ -718,9 +755,12 @@ def _statuses(kind, text, number):
             st = NUMBERS
         else:
             distinct = set(text[i][present[i]].tolist())
-            # Only values with odd whitespace can collapse into another (cheap C checks first).
+            # Only values with odd whitespace can collapse into another: one regex over the
+            # row's values joined says whether any has some (a value at a time cost 40 ms
+            # for 1,000 runs x 50 params).
             odd = [v for v in distinct if v[:1].isspace() or v[-1:].isspace() or "  " in v
-                   or "\t" in v or "\n" in v or "\r" in v]
+                   or "\t" in v or "\n" in v or "\r" in v] if _ODD_SPACE.search(
+                "\x00".join(distinct)) else []
             vals = (distinct - set(odd)) | {_norm_space(v) for v in odd} if odd else distinct
             if len(vals) == 1:
                 st, spaces[i] = SPACES, True

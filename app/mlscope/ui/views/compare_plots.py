@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QScrollBar,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -37,10 +39,12 @@ from .charts_plot import export_svg
 COLOR_BINS = 16
 FEW_RUNS = 100
 FEW_LIT = 50
-# By default every differing param (up to 16: past that an axis gets too narrow to read,
-# and a drag over 1,000 runs too slow to follow the mouse), then up to 4 differing metrics.
-MAX_DEFAULT_PARAMS = 16
+# By default every differing param (as the issue asks), then up to 4 differing metrics. An
+# axis gets at least MIN_AXIS_PX: when they do not all fit, the plot shows a window of them
+# and scrolls sideways (its label stays readable, and a drag repaints only what is shown);
+# "Fit all" squeezes every axis into the width instead.
 MAX_DEFAULT_METRICS = 4
+MIN_AXIS_PX = 76
 MAX_CATEGORY_LABELS = 30
 DIM = QColor("#dcdcdc")  # opaque: alpha-blended lines cost a third more to draw
 NO_VALUE = QColor(150, 150, 150, 200)
@@ -122,7 +126,8 @@ class _AxesDecor(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self):  # noqa: N802 - Qt's name
-        return QRectF(-1.0, -0.2, max(len(self.lines), 1) + 1.0, 1.5)
+        lo, hi = (min(self.lines), max(self.lines)) if self.lines else (0.0, 1.0)
+        return QRectF(lo - 1.0, -0.2, hi - lo + 2.0, 1.5)
 
     def paint(self, p, *_):
         tr = p.transform()
@@ -171,7 +176,8 @@ class ParallelCoordinates(QWidget):
         self.brushes: dict[tuple[str, str], tuple[float, float]] = {}  # normalised ranges
         self.mask = np.zeros(0, bool)
         self.highlight: set[str] = set()
-        self._more = 0  # differing params left out of the default axes
+        self.first = 0  # the first axis shown (when they do not all fit)
+        self.shown = 0  # how many axes are shown side by side
         self._brush_items: dict[int, QGraphicsRectItem] = {}
         self._build_ui()
 
@@ -180,13 +186,18 @@ class ParallelCoordinates(QWidget):
         self.color_by.setMinimumContentsLength(14)
         self.color_by.setToolTip("Colour the lines by this metric")
         self.clear_button = QPushButton("Clear brushes")
+        self.fit_all = QCheckBox("Fit all")
+        self.fit_all.setToolTip("Squeeze every axis into the width (labels get short) instead "
+                                "of scrolling sideways")
         self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
         _export_menu(self, self.export_button, "parallel-coordinates")
         self.status = QLabel()
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # cut, not wider
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by"))
         bar.addWidget(self.color_by)
         bar.addWidget(self.clear_button)
+        bar.addWidget(self.fit_all)
         bar.addWidget(self.export_button)
         bar.addWidget(self.status, 1)
 
@@ -210,6 +221,17 @@ class ParallelCoordinates(QWidget):
             self.bin_curves.append(curve)
         self.highlight_curves: list = []
 
+        self.scroll = QScrollBar(Qt.Horizontal)
+        self.scroll.setToolTip("More axes: scroll sideways")
+        self.scroll.hide()
+        plot_side = QWidget()
+        pl = QVBoxLayout(plot_side)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(0)
+        pl.addWidget(self.plot, 1)
+        pl.addWidget(self.scroll)
+        self.plot.installEventFilter(self)
+
         self.axis_list = QListWidget()
         self.axis_list.setDragDropMode(QAbstractItemView.InternalMove)
         self.axis_list.setToolTip("Tick the axes to show; drag to reorder them")
@@ -219,7 +241,7 @@ class ParallelCoordinates(QWidget):
         sl.addWidget(QLabel("Axes (drag to reorder)"))
         sl.addWidget(self.axis_list)
         split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.plot)
+        split.addWidget(plot_side)
         split.addWidget(side)
         split.setStretchFactor(0, 1)
         split.setSizes([800, 200])
@@ -230,6 +252,8 @@ class ParallelCoordinates(QWidget):
 
         self.color_by.currentIndexChanged.connect(lambda *_: self._draw())
         self.clear_button.clicked.connect(self.clear_brushes)
+        self.fit_all.toggled.connect(lambda *_: self._fit())
+        self.scroll.valueChanged.connect(self._scrolled)
         self.axis_list.itemChanged.connect(lambda *_: self._axes_changed())
         self.axis_list.model().rowsMoved.connect(lambda *_: self._axes_changed())
 
@@ -246,12 +270,10 @@ class ParallelCoordinates(QWidget):
         self.color_by.addItem("(run colours)")
         if comp is not None:
             candidates = [i for i in range(len(comp)) if comp.section[i] in ("params", "metrics")]
-            differing = [i for i in candidates if comp.status[i] != cmp.SAME and
-                         comp.section[i] == "params"]
-            default = differing[:MAX_DEFAULT_PARAMS]
+            default = [i for i in candidates if comp.status[i] != cmp.SAME and
+                       comp.section[i] == "params"]
             default += [i for i in candidates if comp.section[i] == "metrics" and
                         comp.status[i] != cmp.SAME][:MAX_DEFAULT_METRICS]
-            self._more = len(differing) - len(default[:MAX_DEFAULT_PARAMS])
             chosen = default
             if checked:
                 keys = {k: i for i, k in ((i, (comp.section[i], comp.key[i])) for i in candidates)}
@@ -324,10 +346,13 @@ class ParallelCoordinates(QWidget):
             self.box.removeItem(item)
         self._brush_items = {}
         k = len(self.axes)
-        # One item draws every axis line and label: a TextItem each (200 for 50 axes) would
-        # cost most of a redraw.
+        self._fit(redraw=False)
+        a0, a1 = self._window()
+        # One item draws every shown axis line and label: a TextItem each (200 for 50 axes)
+        # would cost most of a redraw.
         lines, labels = [], []
-        for a, axis in enumerate(self.axes):
+        for a in range(a0, a1):
+            axis = self.axes[a]
             lines.append(a)
             labels.append((a, 1.06, axis.label[:28], 0.5, True))
             lo, hi = axis.span()
@@ -340,7 +365,9 @@ class ParallelCoordinates(QWidget):
                 for y, v in ((0.0, lo), (1.0, hi), (0.5, (lo + hi) / 2)):
                     labels.append((a + 0.03, y, f"{v:.4g}", 0.0, False))
         self.decor.set(lines, labels)
-        self.box.setRange(xRange=(-0.45, max(k - 0.55, 0.55)), yRange=(-0.08, 1.12), padding=0)
+        first, shown = self.first, max(self.shown, 1) if k else 1
+        self.box.setRange(xRange=(first - 0.45, first + max(shown - 0.55, 0.55)),
+                          yRange=(-0.08, 1.12), padding=0)
         for a, axis in enumerate(self.axes):
             rng = self.brushes.get((axis.section, axis.key))
             if rng is not None:
@@ -370,11 +397,53 @@ class ParallelCoordinates(QWidget):
                                 f"{cmp.format_number(hi)} (yellow)")
         self.bins[~finite] = COLOR_BINS  # grey: no value
 
+    def _window(self) -> tuple[int, int]:
+        """The axes whose lines are drawn: the shown ones and one beyond each edge."""
+        k = len(self.axes)
+        if self.shown >= k:
+            return 0, k
+        return max(self.first - 1, 0), min(self.first + self.shown + 1, k)
+
+    def _fit(self, redraw: bool = True) -> None:
+        """How many axes fit side by side at MIN_AXIS_PX (all with "Fit all"); the scroll
+        bar reaches the others."""
+        k = len(self.axes)
+        width = self.plot.width()  # (in its resize event the viewport is not resized yet)
+        fit = k if self.fit_all.isChecked() else max(2, int(width // MIN_AXIS_PX))
+        shown = min(k, fit)
+        first = max(0, min(self.first, k - shown))
+        changed = (shown, first) != (self.shown, self.first)
+        self.shown, self.first = shown, first
+        self.scroll.blockSignals(True)
+        self.scroll.setRange(0, max(0, k - shown))
+        self.scroll.setPageStep(max(shown, 1))
+        self.scroll.setValue(first)
+        self.scroll.blockSignals(False)
+        self.scroll.setVisible(k > shown)
+        if redraw and changed:
+            self._draw()
+
+    def _scrolled(self, value: int) -> None:
+        if value != self.first:
+            self.first = value
+            self._draw()
+
+    def scroll_to(self, a: int) -> None:
+        """Bring axis ``a`` into the shown ones."""
+        if not (self.first <= a < self.first + self.shown):
+            self.scroll.setValue(max(0, a - self.shown // 2))
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if obj is self.plot and event.type() == QEvent.Resize:
+            self._fit()
+        return super().eventFilter(obj, event)
+
     def _lines(self, runs: np.ndarray):
-        """x, y, connect for these runs' polylines in one array (NaN: a gap)."""
-        k = self.norm.shape[1]
-        y = self.norm[runs].ravel().astype(float)
-        x = np.tile(np.arange(k, dtype=float), len(runs))
+        """x, y, connect for these runs' polylines over the drawn axes (NaN: a gap)."""
+        a0, a1 = self._window()
+        k = a1 - a0
+        y = self.norm[runs][:, a0:a1].ravel().astype(float)
+        x = np.tile(np.arange(a0, a1, dtype=float), len(runs))
         finite = np.isfinite(y)
         connect = finite.copy()
         connect[:-1] &= finite[1:]
@@ -407,6 +476,9 @@ class ParallelCoordinates(QWidget):
         if dim:
             x, y, con = self._lines(np.arange(n))
             self.dim_curve.setData(x, y, connect=con)
+        # The faint lines show only what brushes leave out: unbrushed, the coloured lines
+        # cover them, and drawing them anyway cost two thirds of the first paint.
+        self.dim_curve.setVisible(bool(ranges))
         inside = self.mask
         for b, curve in enumerate(self.bin_curves):
             sel = np.flatnonzero(inside & (self.bins == (b if b < COLOR_BINS else COLOR_BINS)))
@@ -450,15 +522,16 @@ class ParallelCoordinates(QWidget):
             self.highlight_curves.append(curve)
 
     def _update_status(self, n: int) -> None:
+        k = len(self.axes)
         parts = [f"{int(self.mask.sum())} of {n} runs" if self.brushes else f"{n} runs",
-                 f"{len(self.axes)} axes"]
-        if self._more > 0:
-            parts.append(f"{self._more} more differing params in the list")
+                 f"axes {self.first + 1}-{self.first + self.shown} of {k} (scroll sideways, "
+                 "or tick Fit all)" if self.shown < k else f"{k} axes"]
         if self._color_note:
             parts.append(self._color_note)
         if self.axes:
             parts.append("drag along an axis to filter; click it to clear")
         self.status.setText(" · ".join(parts))
+        self.status.setToolTip("\n".join(parts))
 
     # -- brushing ----------------------------------------------------------------------------
     def brush_axis(self, a: int, y0: float, y1: float, final: bool = True) -> None:
