@@ -26,6 +26,7 @@ from ..errors import AuthError, ServerError, StoreError
 _HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 SIDECARS = ("-wal", "-shm", "-journal")
 STAGES = ("None", "Staging", "Production", "Archived")
+_SQL = ("sqlite", "postgres", "mysql", "mssql")
 
 
 class WriteRefused(StoreError):
@@ -232,6 +233,10 @@ def explain(exc: BaseException, uri: str, what: str) -> StoreError:
                          "MLFLOW_TRACKING_TOKEN.", where)
     if code == "RESOURCE_ALREADY_EXISTS" or "already exists" in low:
         return NameExists(f"Cannot {what}: {_first_line(text)}", where)
+    if any(s in low for s in ("duplicate entry", "duplicate key", "unique constraint")):
+        # MySQL/MariaDB: MLflow does not check a new name first; the database refuses it.
+        return NameExists(f"Cannot {what}: that name is already taken (the database refused "
+                          "a duplicate). Nothing was written.", where)
     if code == "RESOURCE_DOES_NOT_EXIST" or "not found" in low or "does not exist" in low:
         return Gone(f"Cannot {what}: {_first_line(text)} (deleted or renamed meanwhile?). "
                     "Nothing was written.", where)
@@ -293,9 +298,12 @@ def transition_stage(uri: str, name: str, version, stage: str, archive_existing:
     if stage not in STAGES:
         raise WriteRefused(f"{stage!r} is not a stage: use one of {', '.join(STAGES)}.")
     client = _client(uri)
+    # MLflow's SQL store compares the version column with the value as given when it
+    # archives the others: PostgreSQL refuses integer <> varchar, so SQL stores get a number.
+    number = int(version) if uri.startswith(_SQL) else _v(version)
     with _door(uri, f"move {name} v{version} to {stage}"):
         return client.transition_model_version_stage(
-            name, _v(version), stage,
+            name, number, stage,
             archive_existing_versions=bool(archive_existing) and stage in ("Staging", "Production"))
 
 
