@@ -3,9 +3,10 @@
     python benchmarks/bench_artifacts.py [--quick] [--no-server]
 
 - the top level of a run with 10,000 artifact files listed (target <= 0.3 s), beside
-  MLflow's client ``list_artifacts`` on the same run;
+  MLflow's client ``list_artifacts`` on the same run, and listed and shown in the tree;
 - the first rows of a 1 GB CSV shown (target <= 1 s; ``--quick``: 50 MB), and the row count;
-- a 20-megapixel PNG decoded and shown (target <= 1 s);
+- a 20-megapixel PNG decoded and shown (target <= 1 s), RGB and RGBA: the worker's part
+  (decode, display format, the fit view's copy) and the GUI thread's (pixmap, fit, paint);
 - 12 runs' ``confusion_matrix.png`` side by side (target <= 1 s);
 - from a local ``mlflow server --serve-artifacts``: the same 12 side by side, first (cache
   empty) and again, beside MLflow's client ``list_artifacts`` + ``download_artifacts``.
@@ -62,11 +63,14 @@ def make_csv(path: Path, size: int) -> None:
             written += len(block)
 
 
-def make_png(path: Path, width: int = 5472, height: int = 3648) -> None:
+def make_png(path: Path, width: int = 5472, height: int = 3648, alpha: bool = False) -> None:
     y, x = np.mgrid[0:height, 0:width]
-    rgb = np.stack([(x * 255 // width), (y * 255 // height), ((x ^ y) & 0xFF)], axis=-1)
-    rgb = np.ascontiguousarray(rgb.astype(np.uint8))
-    img = QImage(rgb.data, width, height, width * 3, QImage.Format_RGB888)
+    planes = [(x * 255 // width), (y * 255 // height), ((x ^ y) & 0xFF)]
+    if alpha:  # matplotlib's figures are RGBA
+        planes.append(255 - (x * 127 // width))
+    rgb = np.ascontiguousarray(np.stack(planes, axis=-1).astype(np.uint8))
+    fmt = QImage.Format_RGBA8888 if alpha else QImage.Format_RGB888
+    img = QImage(rgb.data, width, height, width * len(planes), fmt)
     img.save(str(path), "PNG", 20)
 
 
@@ -94,8 +98,8 @@ def run(args, q, app, tmp: Path) -> None:
     from mlscope.core.artifacts import Source
     from mlscope.core.previews import TableReader
     from mlscope.ui.controllers.artifacts import compare_cells
-    from mlscope.ui.views.artifacts import CompareGrid
-    from mlscope.ui.views.viewers import ImageViewer, TableViewer, decode_image
+    from mlscope.ui.views.artifacts import ArtifactView, CompareGrid
+    from mlscope.ui.views.viewers import ImageViewer, TableViewer, decode_for_view
 
     root = tmp / "mlruns"
     uri = root.as_uri()
@@ -119,6 +123,15 @@ def run(args, q, app, tmp: Path) -> None:
     report(f"list_top_level_{n_files}_files{q}", best(ours_list))
     report(f"list_top_level_{n_files}_files_mlflow_client{q}",
            best(lambda: client.list_artifacts(big_run)))
+    tree_view = ArtifactView()
+    tree_view.resize(1200, 800)
+    tree_view.show()
+
+    def listed_and_shown():
+        tree_view.show_tree("bench", Source.for_run(store, big_run).list(""))
+        app.processEvents()
+
+    report(f"list_top_level_{n_files}_files_shown_in_tree{q}", best(listed_and_shown))
 
     # 2. The first rows of a big CSV.
     size = (50 if args.quick else 1024) * 1024 * 1024
@@ -146,18 +159,30 @@ def run(args, q, app, tmp: Path) -> None:
     reader.close()
     csv.unlink()
 
-    # 3. A 20-megapixel PNG.
-    png = tmp / "photo.png"
-    make_png(png)
+    # 3. A 20-megapixel PNG, as the view does it: decoded on a worker (with the fit view's
+    # copy), then the GUI thread makes the pixmap, fits and paints.
     image_view = ImageViewer()
     image_view.resize(1200, 800)
     image_view.show()
+    for kind in ("rgb", "rgba"):
+        png = tmp / f"photo_{kind}.png"
+        make_png(png, alpha=kind == "rgba")
+        parts = {"worker": [], "gui": []}
 
-    def show_png():
-        image_view.set_image(decode_image(png), "photo.png")
-        app.processEvents()
+        def show_png(png=png, parts=parts):
+            t0 = time.perf_counter()
+            full, small = decode_for_view(png)
+            t1 = time.perf_counter()
+            image_view.set_image(full, "photo.png", small)
+            app.processEvents()
+            parts["worker"].append(t1 - t0)
+            parts["gui"].append(time.perf_counter() - t1)
 
-    report(f"png_20mp_shown{q}", best(show_png))
+        tag = "" if kind == "rgb" else "_rgba"
+        report(f"png_20mp{tag}_shown{q}", best(show_png))
+        report(f"png_20mp{tag}_worker_decode{q}", min(parts["worker"]))
+        report(f"png_20mp{tag}_gui_thread{q}", min(parts["gui"]))
+        png.unlink()
 
     # 4. 12 runs' confusion matrices side by side.
     runs = []

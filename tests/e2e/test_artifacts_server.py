@@ -125,7 +125,7 @@ def test_server_artifacts_in_the_view(qtbot, server, tmp_path):
     with qtbot.waitSignal(c.treeShown, timeout=60_000):
         c.set_runs([ids["bad"]])
     c.view.tree.expand(m.index_of("bad"))
-    for name in ("bomb.png", "broken.csv", "half.png"):
+    for name in ("bomb.png", "broken.csv", "half.png", "empty.parquet"):
         with qtbot.waitSignal(c.previewShown, timeout=30_000) as blocker:
             c.select(f"bad/{name}")
         assert blocker.args[0] == "error", name

@@ -413,18 +413,21 @@ class Source:
         relpath per file (10,000 files: 0.03 s instead of 0.9 s; bench_artifacts.py)."""
         folder = safe_join(self.local, path) if path else self.local
         prefix = f"{path}/" if path else ""
-        out = []
+        dirs: list[str] = []
+        files: dict[str, int | None] = {}
         try:
             with os.scandir(folder) as it:
                 for d in it:
-                    if d.name.startswith(_UPLOADING):
+                    name = d.name
+                    if name.startswith(_UPLOADING):
                         continue
                     try:
-                        is_dir = d.is_dir()
-                        size = None if is_dir else d.stat().st_size
+                        if d.is_dir():
+                            dirs.append(name)
+                        else:
+                            files[name] = d.stat().st_size
                     except OSError:
-                        is_dir, size = False, None
-                    out.append(Entry(prefix + d.name, is_dir, size))
+                        files[name] = None
         except FileNotFoundError:
             return []
         except NotADirectoryError:
@@ -432,9 +435,13 @@ class Source:
         except OSError as exc:
             raise ArtifactError(f"Cannot list {folder}: {exc.strerror or exc}") from exc
         if self.only is not None and not path:
-            out = [e for e in out if e.path in self.only]
-        out.sort(key=lambda e: (not e.is_dir, e.path.lower()))
-        return out
+            dirs = [n for n in dirs if n in self.only]
+            files = {n: v for n, v in files.items() if n in self.only}
+        # Folders first, then by name ignoring case: names sorted with a C key function
+        # (a Python key per entry cost 40 ms of 10,000 files).
+        dirs.sort(key=str.lower)
+        return [Entry(prefix + n, True, None) for n in dirs] + [
+            Entry(prefix + n, False, files[n]) for n in sorted(files, key=str.lower)]
 
     def walk(self, path: str = "", cancel=None, limit: int = 100_000) -> list[Entry]:
         """Every file below ``path`` (recursive), for folder downloads and model sizes."""

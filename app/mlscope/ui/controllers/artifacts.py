@@ -30,7 +30,7 @@ from mlscope.core.previews import (
 
 from ..tasks import Tasks
 from ..views.artifacts import ArtifactView, ArtifactWindow, color_of
-from ..views.viewers import decode_image
+from ..views.viewers import decode_for_view, decode_image
 from .base import Controller
 
 LIMIT_KEY = "artifact_preview_limit_mb"
@@ -51,7 +51,7 @@ def preview_limit(settings) -> int:
 def load_preview(src: Source, entry: Entry, limit: int, force: bool = False, progress=None,
                  cancel=None) -> tuple[Preview, object]:
     """Worker: what the viewer shows for ``entry`` (downloaded first when remote) and, for
-    an image, the decoded QImage."""
+    an image, the decoded QImage with its fit-view copy (``decode_for_view``)."""
     name = entry.name
     if entry.is_dir:
         if entry.path == MODELS:
@@ -75,7 +75,7 @@ def load_preview(src: Source, entry: Entry, limit: int, force: bool = False, pro
     image = None
     if pv.kind == "image":
         try:
-            image = decode_image(local)
+            image = decode_for_view(local)
         except ArtifactError as exc:
             pv = Preview("error", local, name, pv.size, text=str(exc))
     return pv, image
@@ -362,7 +362,7 @@ class ArtifactsController(Controller):
             pv, image = res
             if self._entry is not entry:
                 return
-            self.view.viewers.show_preview(pv, image)
+            self.view.viewers.show_preview(pv, *(image or ()))
             if pv.kind == "table":
                 self._reader = pv.table
                 if pv.table.total is None and not pv.table.done:

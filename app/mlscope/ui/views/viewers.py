@@ -66,7 +66,34 @@ def decode_image(path, max_pixels: int = MAX_PIXELS, fit: QSize | None = None) -
     if image.isNull():
         raise ArtifactError(f"{name} could not be decoded: {reader.errorString()} "
                             "(truncated or damaged?).")
-    return image
+    return for_display(image)
+
+
+# The fit view's image: no screen shows more of a photo at once. A 20-megapixel PNG is
+# drawn from a copy this size (made on the worker) until the user zooms past it: the GUI
+# thread then never scales 20 million pixels per paint (bench_artifacts.py).
+SCREEN_FIT = QSize(2560, 1600)
+_NATIVE = (QImage.Format_RGB32, QImage.Format_ARGB32_Premultiplied)
+
+
+def for_display(image: QImage) -> QImage:
+    """``image`` in a format QPixmap takes as is (RGB32, or premultiplied ARGB32 for alpha):
+    converted here, on the worker, not by QPixmap.fromImage on the GUI thread (20 MP of
+    matplotlib's RGBA: 0.13 s)."""
+    if image.format() in _NATIVE:
+        return image
+    return image.convertToFormat(QImage.Format_ARGB32_Premultiplied if image.hasAlphaChannel()
+                                 else QImage.Format_RGB32)
+
+
+def decode_for_view(path, fit: QSize = SCREEN_FIT,
+                    max_pixels: int = MAX_PIXELS) -> tuple[QImage, QImage | None]:
+    """Worker: the full image, and a copy scaled to ``fit`` when it is larger (None when
+    it is not) for the fit view to show first."""
+    image = decode_image(path, max_pixels)
+    if image.width() <= fit.width() and image.height() <= fit.height():
+        return image, None
+    return image, image.scaled(fit, Qt.KeepAspectRatio, Qt.SmoothTransformation)
 
 
 _ROOT = QModelIndex()  # the invalid index Qt passes for the top level
@@ -141,12 +168,32 @@ class ImageViewer(QWidget):
         lay.addWidget(self.bar)
         lay.addWidget(self.graphics, 1)
         self.fitted = True
+        self.full = QImage()
+        self.small: QImage | None = None
 
-    def set_image(self, image: QImage, caption: str = "") -> None:
-        self.item.setPixmap(QPixmap.fromImage(image))
-        self.scene.setSceneRect(self.item.boundingRect())
+    def set_image(self, image: QImage, caption: str = "", small: QImage | None = None) -> None:
+        """Show ``image``; ``small`` (decode_for_view) stands in for it, scaled up to its
+        size, until a zoom needs more pixels than it has."""
+        self.full = image
+        self.small = small
+        if small is not None and not small.isNull():
+            self.item.setPixmap(QPixmap.fromImage(small))
+            self.item.setScale(image.width() / small.width())
+        else:
+            self._show_full()
+        self.scene.setSceneRect(0, 0, image.width(), image.height())
         self.bar.label.setText(f"{caption}  {image.width()} x {image.height()}")
         self.fit()
+
+    def _show_full(self) -> None:
+        self.small = None
+        self.item.setPixmap(QPixmap.fromImage(self.full))
+        self.item.setScale(1.0)
+
+    def _zoomed(self) -> None:
+        """Past the stand-in's own resolution: the full image from now on."""
+        if self.small is not None and self.scale() * self.item.scale() > 1.001:
+            self._show_full()
 
     def scale(self) -> float:
         return self.graphics.transform().m11()
@@ -154,19 +201,22 @@ class ImageViewer(QWidget):
     def fit(self) -> None:
         self.fitted = True
         if not self.item.pixmap().isNull():
-            self.graphics.fitInView(self.item, Qt.KeepAspectRatio)
+            self.graphics.fitInView(self.scene.sceneRect(), Qt.KeepAspectRatio)
             if self.scale() > 1.0:
                 self.zoom_to(1.0, keep_fit=True)
+            self._zoomed()
 
     def zoom_to(self, factor: float, keep_fit: bool = False) -> None:
         self.fitted = keep_fit
         self.graphics.resetTransform()
         self.graphics.scale(factor, factor)
+        self._zoomed()
 
     def zoom_by(self, factor: float) -> None:
         self.fitted = False
         new = max(0.02, min(40.0, self.scale() * factor))
         self.graphics.scale(new / self.scale(), new / self.scale())
+        self._zoomed()
 
     def _wheel(self, event) -> None:
         self.zoom_by(1.25 if event.angleDelta().y() > 0 else 1 / 1.25)
@@ -545,11 +595,12 @@ class ViewerStack(QStackedWidget):
         self.kind = "empty"
         self.setCurrentWidget(self.empty)
 
-    def show_preview(self, pv, image: QImage | None = None) -> None:
-        """Show a core Preview (an image preview comes with its decoded QImage)."""
+    def show_preview(self, pv, image: QImage | None = None, small: QImage | None = None) -> None:
+        """Show a core Preview (an image preview comes with its decoded QImage, and a
+        smaller copy for the fit view when it is big: decode_for_view)."""
         kind = pv.kind
         if kind == "image" and image is not None:
-            self.image.set_image(image, pv.name)
+            self.image.set_image(image, pv.name, small)
             self.setCurrentWidget(self.image)
         elif kind == "text":
             text = pv.text + ("\n…(cut: the file is longer)" if pv.truncated else "")
@@ -587,5 +638,5 @@ class ViewerStack(QStackedWidget):
         self.kind = kind
 
 
-__all__ = ["ViewerStack", "decode_image", "SafeBrowser", "ImageViewer", "TableViewer",
+__all__ = ["ViewerStack", "decode_image", "decode_for_view", "for_display", "SafeBrowser", "ImageViewer", "TableViewer",
            "JsonViewer", "TextViewer", "ModelViewer", "InfoViewer", "MAX_PIXELS"]
