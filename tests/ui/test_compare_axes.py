@@ -25,6 +25,7 @@ def wide_db(tmp_path_factory):
     for k in range(N_RUNS):
         rid = client.create_run(exp, start_time=T0 + k, run_name=f"w{k}").info.run_id
         params = [Param(f"p{j:02d}", str(k * (j + 1))) for j in range(N_PARAMS)]
+        params.append(Param("learning_rate_warmup_steps", str(k)))  # a long name
         client.log_batch(rid, params=[*params, Param("same", "1")],
                          metrics=[Metric("loss", 1.0 / (k + 1), T0, 0),
                                   Metric("acc", k / N_RUNS, T0, 0)])
@@ -62,8 +63,8 @@ def test_every_differing_param_is_an_axis_and_a_window_of_them_shows(qtbot, pc):
     from mlscope.ui.views.compare_plots import MIN_AXIS_PX
 
     keys = pc.axis_keys()
-    assert keys == [("params", f"p{j:02d}") for j in range(N_PARAMS)] + [
-        ("metrics", "acc"), ("metrics", "loss")]
+    assert keys == [("params", "learning_rate_warmup_steps")] + [
+        ("params", f"p{j:02d}") for j in range(N_PARAMS)] + [("metrics", "acc"), ("metrics", "loss")]
     k = len(keys)
     # each shown axis gets its readable room; the rest are a scroll away
     assert 2 <= pc.shown < k and pc.plot.width() / pc.shown >= MIN_AXIS_PX
@@ -72,6 +73,8 @@ def test_every_differing_param_is_an_axis_and_a_window_of_them_shows(qtbot, pc):
     lo, hi = pc.box.viewRange()[0]
     assert -0.5 < lo < 0 and pc.shown - 1 < hi < pc.shown
     assert pc.decor.lines == list(range(0, pc.shown + 1))  # the shown axes and the next
+    pc.plot.grab()
+    assert pc.decor.staggered  # "learning_rate_warmup_steps" is too long for one axis's room
     # the lines are drawn over the shown axes (and one beyond), not all 42
     drawn = [c.getData()[0] for c in pc.bin_curves if c.getData()[0] is not None]
     drawn += [c.getData()[0] for c in pc.highlight_curves]

@@ -117,6 +117,7 @@ class _AxesDecor(pg.GraphicsObject):
         super().__init__()
         self.lines: list[float] = []
         self.labels: list[tuple] = []  # (x, y, text, h-anchor 0..1, bold)
+        self.staggered = False  # titles drawn in two rows (at the last paint)
         self.setZValue(15)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # redrawn when the axes change
 
@@ -139,13 +140,23 @@ class _AxesDecor(pg.GraphicsObject):
         font = p.font()
         # Each label gets the room between two axes (titles centred, values to the right).
         room = abs(tr.map(QPointF(1.0, 0.0)).x() - tr.map(QPointF(0.0, 0.0)).x())
+        # Titles too long for their room take two rows, every other one raised a line:
+        # each then has the room of two axes ("learning_rate" whole, not "lear…rate").
+        font.setBold(True)
+        p.setFont(font)
+        bold_metrics = p.fontMetrics()
+        stagger = any(bold_metrics.horizontalAdvance(t) > room - 8
+                      for _x, _y, t, _a, b in self.labels if b)
+        self.staggered = stagger
         for x, y, text, anchor, bold in self.labels:
             font.setBold(bold)
             p.setFont(font)
             metrics = p.fontMetrics()
-            text = metrics.elidedText(text, Qt.ElideMiddle, int(room - 8 if bold else
-                                                               room * 0.8))
+            width = (2 * room - 12 if stagger else room - 8) if bold else room * 0.8
+            text = metrics.elidedText(text, Qt.ElideMiddle, int(width))
             pt = tr.map(QPointF(x, y))
+            if bold and stagger and int(round(x)) % 2:
+                pt.setY(pt.y() - metrics.height())
             w = metrics.horizontalAdvance(text)
             p.setPen(QColor(255, 255, 255, 0))
             box = QRectF(pt.x() - anchor * w - 2, pt.y() - metrics.ascent() / 2 - 1, w + 4,
@@ -367,7 +378,7 @@ class ParallelCoordinates(QWidget):
         self.decor.set(lines, labels)
         first, shown = self.first, max(self.shown, 1) if k else 1
         self.box.setRange(xRange=(first - 0.45, first + max(shown - 0.55, 0.55)),
-                          yRange=(-0.08, 1.12), padding=0)
+                          yRange=(-0.08, 1.16), padding=0)
         for a, axis in enumerate(self.axes):
             rng = self.brushes.get((axis.section, axis.key))
             if rng is not None:
