@@ -357,7 +357,21 @@ def delete_version_tag(uri: str, name: str, version, key: str) -> None:
 
 def rename_model(uri: str, name: str, new_name: str):
     client = _client(uri)
-    with _door(uri, f"rename {name} to {new_name}"):
+    what = f"rename {name} to {new_name}"
+    if not uri.startswith(("http://", "https://")) and "://" not in uri.replace("file://", ""):
+        # MLflow's file registry copies a model's versions to the new name one by one and
+        # fails on the first version tag (it iterates the tag dict's keys as tag objects),
+        # leaving the model under both names. Refuse before anything is written.
+        with _door(uri, what):
+            tagged = [v.version for v in client.search_model_versions(f"name = {_quote(name)}")
+                      if v.tags]
+        if tagged:
+            raise WriteRefused(
+                f"Cannot {what}: MLflow's file registry cannot rename a model whose versions "
+                f"have tags (here v{', v'.join(str(v) for v in sorted(map(int, tagged)))}); it "
+                "would leave a half-made copy. Nothing was written. Remove those version tags "
+                "first, or use an SQLite store or a server.", uri)
+    with _door(uri, what):
         return client.rename_registered_model(name, new_name)
 
 
