@@ -165,3 +165,63 @@ def test_compare_from_the_charts_legend(qtbot, window, two_stores):
     texts = [a.text() for a in panel._legend_menu_shown.actions()]
     panel._legend_menu_shown.close()
     assert texts == ["Compare the 1 selected run", "Compare every run in the legend (2)"]
+
+
+def test_another_stores_runs_deleted_or_its_file_gone(qtbot, two_stores, tmp_path):
+    """The other store changes under the view: a run purged, then the file gone. The view
+    names what it cannot show and keeps comparing the rest."""
+    import shutil
+    import sqlite3
+
+    from mlflow.tracking import MlflowClient
+
+    from mlscope.core import open_store
+    from mlscope.ui.colors import RunColors
+    from mlscope.ui.controllers.compare import CompareController
+    from mlscope.ui.tasks import Tasks
+
+    folder, folder_ids, db, db_ids = two_stores
+    mine = open_store(folder)
+    other_db = tmp_path / "server" / "mlflow.db"
+    other_db.parent.mkdir()
+    shutil.copy(db, other_db)
+    other = open_store(other_db)
+    tasks = Tasks()
+    ctl = CompareController(tasks)
+    ctl.set_colors(RunColors())
+    ctl.set_store(mine)
+    ctl.set_frame(mine.runs(attributes=True))
+    qtbot.addWidget(ctl.view)
+    ctl.view.show()
+    ctl.activate()
+    ctl.set_peers(lambda: [("server/mlflow.db", other, db_ids[:3])])
+    try:
+        compared(qtbot, ctl, lambda: ctl.set_runs(folder_ids[:2]))
+        comp = compared(qtbot, ctl, menu_action(ctl.view, "Add the 3 runs").trigger)
+        assert len(comp.columns) == 5
+        # a run of the other store is purged while the view is open
+        MlflowClient(f"sqlite:///{other_db}").delete_run(db_ids[1])
+        with sqlite3.connect(other_db) as con:
+            for table in ("params", "metrics", "latest_metrics", "tags"):
+                con.execute(f"DELETE FROM {table} WHERE run_uuid = ?", (db_ids[1],))
+            con.execute("DELETE FROM runs WHERE run_uuid = ?", (db_ids[1],))
+        other.refresh()
+        messages = []
+        ctl.statusMessage.connect(messages.append)
+        comp = compared(qtbot, ctl, ctl.refresh)
+        assert [c.run_id for c in comp.columns] == folder_ids[:2] + [db_ids[0], db_ids[2]]
+        note = "1 run of server/mlflow.db is no longer in that store"
+        assert note in ctl.view.summary.text()
+        assert messages == [note[:1].upper() + note[1:]]
+        # the file goes (moved, unmounted): its runs cannot be read; this store's still are
+        other.close()
+        other_db.unlink()
+        other.refresh()
+        comp = compared(qtbot, ctl, ctl.refresh)
+        assert [c.run_id for c in comp.columns] == folder_ids[:2]
+        assert "the runs of server/mlflow.db could not be read: " in ctl.view.summary.text()
+        assert f"Cannot open {other_db}" in ctl.view.summary.toolTip()  # the path named
+        assert ctl.view.table.isVisible() and ctl.view.model.rowCount() > 0
+    finally:
+        tasks.cancel_all()
+        mine.close()

@@ -217,7 +217,10 @@ class CompareController(Controller):
                                  f"{user_message(exc)}")
                     continue
                 sources.append(src)
-                missing += gone
+                if gone:
+                    n = len(gone)
+                    notes.append(f"{n} run{'s' if n != 1 else ''} of {other_label} "
+                                 f"{'are' if n != 1 else 'is'} no longer in that store")
             if cancel():
                 raise Cancelled()
             hist = None
