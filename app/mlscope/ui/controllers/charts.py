@@ -88,7 +88,14 @@ class ChartsController(Controller):
             return
         charted = panel.last_points()
         runs = sorted({r for r, _ in charted} & run_ids)
-        keys = sorted({k for r, k in charted if r in run_ids})
+        keys = {k for r, k in charted if r in run_ids}
+        frame = self._frame
+        if runs and frame is not None and "run_id" in frame:
+            # Metrics a run started logging after the chart read it: every point of those.
+            rows = frame[frame["run_id"].isin(runs)]
+            keys |= {c[8:] for c in rows.columns if c.startswith("metrics.")
+                     and rows[c].notna().any()}
+        keys = sorted(keys)
         if not runs or not keys:
             return
 
