@@ -114,3 +114,26 @@ def test_fit_all_and_the_faint_layer(qtbot, pc):
     qtbot.waitUntil(lambda: pc.shown < before)
     assert pc.scroll.maximum() == k - pc.shown
     assert pc.shown == pc.plot.width() // MIN_AXIS_PX
+
+
+def test_the_wheel_and_the_axis_list_scroll_the_axes(qtbot, pc):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    k = len(pc.axes)
+    assert pc.first == 0
+    vp = pc.plot.viewport()
+    at = QPointF(vp.width() / 2, vp.height() / 2)
+    for delta, first in ((-120, 1), (-120, 2), (120, 1)):
+        QApplication.sendEvent(vp, QWheelEvent(
+            at, QPointF(vp.mapToGlobal(at.toPoint())), QPoint(0, 0), QPoint(0, delta),
+            Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False))
+        assert pc.first == first
+    # a click on an axis far right in the list brings it into view
+    item = pc.axis_list.item(k - 1)
+    pc.axis_list.scrollToItem(item)
+    rect = pc.axis_list.visualItemRect(item)
+    qtbot.mouseClick(pc.axis_list.viewport(), Qt.LeftButton, pos=rect.center() + QPoint(30, 0))
+    assert pc.first <= k - 1 < pc.first + pc.shown
+    assert pc.decor.lines[-1] == k - 1

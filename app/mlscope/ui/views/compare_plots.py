@@ -109,6 +109,15 @@ class _BrushBox(pg.ViewBox):
         else:
             super().mouseClickEvent(ev)
 
+    def wheelEvent(self, ev, axis=None):  # noqa: N802
+        """The wheel scrolls the axes sideways when they do not all fit (no zoom here)."""
+        bar = self.owner.scroll
+        if bar.isVisible() and ev.delta():
+            ev.accept()
+            bar.setValue(bar.value() - (1 if ev.delta() > 0 else -1))
+        else:
+            ev.ignore()
+
 
 class _AxesDecor(pg.GraphicsObject):
     """The vertical axes and all their labels, painted in one go in device pixels."""
@@ -267,6 +276,7 @@ class ParallelCoordinates(QWidget):
         self.scroll.valueChanged.connect(self._scrolled)
         self.axis_list.itemChanged.connect(lambda *_: self._axes_changed())
         self.axis_list.model().rowsMoved.connect(lambda *_: self._axes_changed())
+        self.axis_list.itemClicked.connect(self._reveal)
 
     # -- input -------------------------------------------------------------------------------
     def set_comparison(self, comp: cmp.Comparison | None) -> None:
@@ -443,6 +453,13 @@ class ParallelCoordinates(QWidget):
         """Bring axis ``a`` into the shown ones."""
         if not (self.first <= a < self.first + self.shown):
             self.scroll.setValue(max(0, a - self.shown // 2))
+
+    def _reveal(self, item) -> None:
+        """An axis clicked in the list is scrolled into view."""
+        key = tuple(item.data(Qt.UserRole))
+        keys = self.axis_keys()
+        if key in keys:
+            self.scroll_to(keys.index(key))
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
         if obj is self.plot and event.type() == QEvent.Resize:
