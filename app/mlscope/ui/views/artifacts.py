@@ -90,19 +90,27 @@ _NO_FLAGS = Qt.NoItemFlags
 _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable
 _DRAG_FLAGS = _FLAGS | Qt.ItemIsDragEnabled
 
-class _Node:
-    __slots__ = ("entry", "parent", "children", "loading", "error")
+PAGE = 1000  # rows a folder shows at first, and adds each time the list is scrolled to its end
 
-    def __init__(self, entry: Entry | None, parent: _Node | None):
+
+class _Node:
+    __slots__ = ("entry", "parent", "row", "entries", "children", "loading", "error")
+
+    def __init__(self, entry: Entry | None, parent: _Node | None, row: int = 0):
         self.entry = entry
         self.parent = parent
-        self.children: list[_Node] | None = None  # None: not listed yet
+        self.row = row
+        self.entries: list[Entry] | None = None  # all children listed; None: not listed yet
+        self.children: list[_Node] = []  # the rows shown so far (a page at a time)
         self.loading = False
         self.error = ""
 
 
 class ArtifactTreeModel(QAbstractItemModel):
-    """Folders list their children when first opened (``childrenNeeded``)."""
+    """Folders list their children when first opened (``childrenNeeded``), and show them a
+    page at a time (``PAGE`` rows, more when scrolled to the end: Qt's fetchMore). QTreeView
+    lays out every row it is given, asking the model several questions a row: 10,000 rows
+    at once kept the GUI thread 0.5 s; a page of them, a tenth of that."""
 
     childrenNeeded = Signal(str)
 
@@ -120,39 +128,58 @@ class ArtifactTreeModel(QAbstractItemModel):
         self.root = _Node(None, None)
         self._by_path = {"": self.root}
         if entries is not None:
-            self._attach(self.root, entries)
+            self.root.entries = entries
+            self._grow(self.root, PAGE)
         self.endResetModel()
 
-    def _attach(self, node: _Node, entries: list[Entry]) -> None:
-        node.children = [_Node(e, node) for e in entries]
-        for child in node.children:
-            self._by_path[child.entry.path] = child
+    def _grow(self, node: _Node, n: int) -> None:
+        """Make the next ``n`` rows of ``node`` (inside begin/endInsertRows or a reset)."""
+        first = len(node.children)
+        by_path = self._by_path
+        for row, e in enumerate(node.entries[first:first + n], first):
+            child = _Node(e, node, row)
+            node.children.append(child)
+            by_path[e.path] = child
+
+    def _more(self, node: _Node, upto: int | None = None) -> None:
+        """Show the next page of ``node``'s rows (or up to row ``upto``)."""
+        have, total = len(node.children), len(node.entries or ())
+        want = min(total, max(have + PAGE, (upto or 0) + 1))
+        if want > have:
+            self.beginInsertRows(self._index(node), have, want - 1)
+            self._grow(node, want - have)
+            self.endInsertRows()
+
+    def _drop_rows(self, node: _Node) -> None:
+        if node.children:
+            self.beginRemoveRows(self._index(node), 0, len(node.children) - 1)
+            stack = list(node.children)
+            while stack:
+                c = stack.pop()
+                self._by_path.pop(c.entry.path, None)
+                stack.extend(c.children)
+            node.children = []
+            self.endRemoveRows()
 
     def set_children(self, path: str, entries: list[Entry]) -> None:
         node = self._by_path.get(path)
         if node is None:
             return
-        parent = self._index(node)
         node.loading = False
-        if node.children:
-            self.beginRemoveRows(parent, 0, len(node.children) - 1)
-            for c in node.children:
-                self._by_path.pop(c.entry.path, None)
-            node.children = []
-            self.endRemoveRows()
+        self._drop_rows(node)
+        node.entries = list(entries)
         if entries:
-            self.beginInsertRows(parent, 0, len(entries) - 1)
-            self._attach(node, entries)
-            self.endInsertRows()
+            self._more(node)
         else:
-            node.children = []
-            self.dataChanged.emit(parent, parent)
+            idx = self._index(node)
+            self.dataChanged.emit(idx, idx)
 
     def set_failed(self, path: str, message: str) -> None:
         node = self._by_path.get(path)
         if node is not None:
             node.loading = False
-            node.children = []
+            self._drop_rows(node)
+            node.entries = []
             node.error = message
             idx = self._index(node)
             self.dataChanged.emit(idx, idx)
@@ -162,32 +189,44 @@ class ArtifactTreeModel(QAbstractItemModel):
         return node.entry if node is not None else None
 
     def index_of(self, path: str) -> QModelIndex:
+        """The row of ``path``, shown first if it is listed but beyond the rows shown."""
         node = self._by_path.get(path)
+        if node is None and path:
+            parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
+            if parent_path and not self.index_of(parent_path).isValid():
+                return QModelIndex()
+            parent = self._by_path.get(parent_path)
+            if parent is not None and parent.entries:
+                row = next((i for i, e in enumerate(parent.entries) if e.path == path), None)
+                if row is not None:
+                    self._more(parent, row)
+                    node = self._by_path.get(path)
         return self._index(node) if node is not None else QModelIndex()
 
     def _index(self, node: _Node, column: int = 0) -> QModelIndex:
         if node is None or node.parent is None:
             return QModelIndex()
-        return self.createIndex(node.parent.children.index(node), column, node)
+        return self.createIndex(node.row, column, node)
 
     # -- Qt's model ----------------------------------------------------------------------
     def index(self, row, column, parent=_ROOT):
-        node = parent.internalPointer() if parent.isValid() else self.root
-        if node.children is None or not 0 <= row < len(node.children):
+        children = (parent.internalPointer() if parent.isValid() else self.root).children
+        if not 0 <= row < len(children):
             return QModelIndex()
-        return self.createIndex(row, column, node.children[row])
+        return self.createIndex(row, column, children[row])
 
     def parent(self, index=_ROOT):
         if not index.isValid():
             return QModelIndex()
-        node = index.internalPointer()
-        return self._index(node.parent) if node.parent is not None else QModelIndex()
+        node = index.internalPointer().parent
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row, 0, node)
 
     def rowCount(self, parent=_ROOT):  # noqa: N802
         if parent.column() > 0:
             return 0
-        node = parent.internalPointer() if parent.isValid() else self.root
-        return len(node.children) if node.children else 0
+        return len((parent.internalPointer() if parent.isValid() else self.root).children)
 
     def columnCount(self, parent=_ROOT):  # noqa: N802
         return 2
@@ -195,19 +234,23 @@ class ArtifactTreeModel(QAbstractItemModel):
     def hasChildren(self, parent=_ROOT):  # noqa: N802
         node = parent.internalPointer() if parent.isValid() else self.root
         if node is self.root:
-            return bool(node.children)
-        return node.entry.is_dir and (node.children is None or bool(node.children))
+            return bool(node.entries)
+        return node.entry.is_dir and (node.entries is None or bool(node.entries))
 
     def canFetchMore(self, parent):  # noqa: N802
-        node = parent.internalPointer() if parent.isValid() else None
-        return node is not None and node.entry.is_dir and node.children is None \
-            and not node.loading
+        node = parent.internalPointer() if parent.isValid() else self.root
+        if node.entries is None:  # a folder not listed yet
+            return node is not self.root and node.entry.is_dir and not node.loading
+        return len(node.children) < len(node.entries)
 
     def fetchMore(self, parent):  # noqa: N802
-        node = parent.internalPointer() if parent.isValid() else None
-        if node is not None and node.children is None and not node.loading:
-            node.loading = True
-            self.childrenNeeded.emit(node.entry.path)
+        node = parent.internalPointer() if parent.isValid() else self.root
+        if node.entries is None:
+            if node is not self.root and not node.loading:
+                node.loading = True
+                self.childrenNeeded.emit(node.entry.path)
+        else:
+            self._more(node)
 
     def data(self, index, role=DISPLAY):
         if not index.isValid():
