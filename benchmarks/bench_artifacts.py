@@ -1,6 +1,6 @@
 """Artifact timings, offscreen: one ``name: value unit`` per line.
 
-    python benchmarks/bench_artifacts.py [--quick] [--no-server]
+    python benchmarks/bench_artifacts.py [--quick] [--no-server] [--only list,csv,png,side,server]
 
 - the top level of a run with 10,000 artifact files listed (target <= 0.3 s), beside
   MLflow's client ``list_artifacts`` on the same run, and listed and shown in the tree;
@@ -78,6 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-server", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated parts: list,csv,png,side,server")
     args = ap.parse_args()
     q = "_quick" if args.quick else ""
     app = QApplication.instance() or QApplication([])
@@ -90,6 +91,11 @@ def main() -> None:
 
 
 def run(args, q, app, tmp: Path) -> None:
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+
+    def want(part: str) -> bool:
+        return not only or part in only
+
     import mlflow  # noqa: F401 - the one-off import, outside the timings
     from mlflow.tracking import MlflowClient
 
@@ -107,83 +113,88 @@ def run(args, q, app, tmp: Path) -> None:
     exp = client.create_experiment("bench")
 
     # 1. 10,000 files at the top level of one run.
-    n_files = 2_000 if args.quick else 10_000
-    many = tmp / "many"
-    many.mkdir()
-    for i in range(n_files):
-        (many / f"file_{i:05d}.txt").write_bytes(b"x" * (i % 97))
-    big_run = client.create_run(exp).info.run_id
-    client.log_artifacts(big_run, str(many))
-    store = open_store(root, cache=False)
-    store.runs()
+    if want("list"):
+        n_files = 2_000 if args.quick else 10_000
+        many = tmp / "many"
+        many.mkdir()
+        for i in range(n_files):
+            (many / f"file_{i:05d}.txt").write_bytes(b"x" * (i % 97))
+        big_run = client.create_run(exp).info.run_id
+        client.log_artifacts(big_run, str(many))
+        store = open_store(root, cache=False)
+        store.runs()
 
-    def ours_list():
-        Source.for_run(store, big_run).list("")
+        def ours_list():
+            Source.for_run(store, big_run).list("")
 
-    report(f"list_top_level_{n_files}_files{q}", best(ours_list))
-    report(f"list_top_level_{n_files}_files_mlflow_client{q}",
-           best(lambda: client.list_artifacts(big_run)))
-    tree_view = ArtifactView()
-    tree_view.resize(1200, 800)
-    tree_view.show()
+        report(f"list_top_level_{n_files}_files{q}", best(ours_list))
+        report(f"list_top_level_{n_files}_files_mlflow_client{q}",
+               best(lambda: client.list_artifacts(big_run)))
+        tree_view = ArtifactView()
+        tree_view.resize(1200, 800)
+        tree_view.show()
 
-    def listed_and_shown():
-        tree_view.show_tree("bench", Source.for_run(store, big_run).list(""))
-        app.processEvents()
+        def listed_and_shown():
+            tree_view.show_tree("bench", Source.for_run(store, big_run).list(""))
+            app.processEvents()
 
-    report(f"list_top_level_{n_files}_files_shown_in_tree{q}", best(listed_and_shown))
+        report(f"list_top_level_{n_files}_files_shown_in_tree{q}", best(listed_and_shown))
 
     # 2. The first rows of a big CSV.
-    size = (50 if args.quick else 1024) * 1024 * 1024
-    csv = tmp / "big.csv"
-    make_csv(csv, size)
-    viewer = TableViewer()
-    viewer.resize(1000, 700)
-    viewer.show()
+    if want("csv"):
+        size = (50 if args.quick else 1024) * 1024 * 1024
+        csv = tmp / "big.csv"
+        make_csv(csv, size)
+        viewer = TableViewer()
+        viewer.resize(1000, 700)
+        viewer.show()
 
-    def first_rows():
+        def first_rows():
+            reader = TableReader(csv)
+            frame = reader.first()
+            viewer.set_frame(frame, reader.done, reader.total)
+            app.processEvents()
+            reader.close()
+
+        label = "50MB" if args.quick else "1GB"
+        report(f"csv_{label}_first_rows_shown{q}", best(first_rows))
         reader = TableReader(csv)
-        frame = reader.first()
-        viewer.set_frame(frame, reader.done, reader.total)
-        app.processEvents()
+        reader.first()
+        t = time.perf_counter()
+        total = reader.count()
+        report(f"csv_{label}_row_count{q}", time.perf_counter() - t)
+        report(f"csv_{label}_rows", total, "rows")
         reader.close()
-
-    label = "50MB" if args.quick else "1GB"
-    report(f"csv_{label}_first_rows_shown{q}", best(first_rows))
-    reader = TableReader(csv)
-    reader.first()
-    t = time.perf_counter()
-    total = reader.count()
-    report(f"csv_{label}_row_count{q}", time.perf_counter() - t)
-    report(f"csv_{label}_rows", total, "rows")
-    reader.close()
-    csv.unlink()
+        csv.unlink()
 
     # 3. A 20-megapixel PNG, as the view does it: decoded on a worker (with the fit view's
     # copy), then the GUI thread makes the pixmap, fits and paints.
-    image_view = ImageViewer()
-    image_view.resize(1200, 800)
-    image_view.show()
-    for kind in ("rgb", "rgba"):
-        png = tmp / f"photo_{kind}.png"
-        make_png(png, alpha=kind == "rgba")
-        parts = {"worker": [], "gui": []}
+    if want("png"):
+        image_view = ImageViewer()
+        image_view.resize(1200, 800)
+        image_view.show()
+        for kind in ("rgb", "rgba"):
+            png = tmp / f"photo_{kind}.png"
+            make_png(png, alpha=kind == "rgba")
+            parts = {"worker": [], "gui": []}
 
-        def show_png(png=png, parts=parts):
-            t0 = time.perf_counter()
-            full, small = decode_for_view(png)
-            t1 = time.perf_counter()
-            image_view.set_image(full, "photo.png", small)
-            app.processEvents()
-            parts["worker"].append(t1 - t0)
-            parts["gui"].append(time.perf_counter() - t1)
+            def show_png(png=png, parts=parts):
+                t0 = time.perf_counter()
+                full, small = decode_for_view(png)
+                t1 = time.perf_counter()
+                image_view.set_image(full, "photo.png", small)
+                app.processEvents()
+                parts["worker"].append(t1 - t0)
+                parts["gui"].append(time.perf_counter() - t1)
 
-        tag = "" if kind == "rgb" else "_rgba"
-        report(f"png_20mp{tag}_shown{q}", best(show_png))
-        report(f"png_20mp{tag}_worker_decode{q}", min(parts["worker"]))
-        report(f"png_20mp{tag}_gui_thread{q}", min(parts["gui"]))
-        png.unlink()
+            tag = "" if kind == "rgb" else "_rgba"
+            report(f"png_20mp{tag}_shown{q}", best(show_png))
+            report(f"png_20mp{tag}_worker_decode{q}", min(parts["worker"]))
+            report(f"png_20mp{tag}_gui_thread{q}", min(parts["gui"]))
+            png.unlink()
 
+    if not (want("side") or want("server")):
+        return
     # 4. 12 runs' confusion matrices side by side.
     runs = []
     for i in range(12):
@@ -214,9 +225,10 @@ def run(args, q, app, tmp: Path) -> None:
         grid.set_cells("confusion_matrix.png", compare_cells(sources, "confusion_matrix.png"))
         app.processEvents()
 
-    report(f"side_by_side_12_png_local{q}", best(lambda: side_by_side(store)))
+    if want("side"):
+        report(f"side_by_side_12_png_local{q}", best(lambda: side_by_side(store)))
 
-    if args.no_server:
+    if args.no_server or not want("server"):
         return
     # 5. The same through a local tracking server serving artifacts.
     from mlflow_stores import free_port
