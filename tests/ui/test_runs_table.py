@@ -213,3 +213,35 @@ def test_a_filter_that_does_not_parse_leaves_dimmed_rows_that_say_so(panel, stor
     assert not panel.is_stale() and panel.applied_filter == ""
     assert "last valid" not in panel.count_label.text()
     assert panel.model.index(0, 0).data(Qt.ForegroundRole) != QColor(STALE_COLOR)
+
+
+def test_a_parent_folds_by_its_arrow_and_by_double_click_in_both_views(panel, qtbot, store):
+    """The branch arrow and a double click fold a parent's children, in the table and in the
+    pinned name column shown while the table is scrolled sideways."""
+    _, _, parent = store
+    view, model = panel.view, panel.model
+    panel.expand_all()
+    assert model.is_expanded(parent) and model.rowCount() == 4
+
+    row = next(r for r in range(model.rowCount()) if model.run_id(model.index(r, 0)) == parent)
+    index = model.index(row, view._name_column())
+    rect = view.visualRect(index)
+    arrow = next(QPoint(x, rect.center().y()) for x in range(rect.left(), rect.right())
+                 if view.name_delegate.branch_hit(view, index, QPoint(x, rect.center().y())))
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=arrow)
+    assert not model.is_expanded(parent) and model.rowCount() == 1
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(index).center())
+    assert model.is_expanded(parent)
+
+    bar = view.horizontalScrollBar()
+    bar.setValue(bar.maximum())
+    frozen = view.frozen
+    qtbot.waitUntil(frozen.isVisible)
+    findex = frozen.model().index(row, 0)
+    qtbot.mouseDClick(frozen.viewport(), Qt.LeftButton, pos=frozen.visualRect(findex).center())
+    assert not model.is_expanded(parent)
+    frect = frozen.visualRect(findex)
+    farrow = next(QPoint(x, frect.center().y()) for x in range(frect.left(), frect.right())
+                  if view.name_delegate.branch_hit(frozen, findex, QPoint(x, frect.center().y())))
+    qtbot.mouseClick(frozen.viewport(), Qt.LeftButton, pos=farrow)
+    assert model.is_expanded(parent)

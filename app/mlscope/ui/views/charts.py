@@ -61,6 +61,7 @@ from mlscope.core.series import (
     x_values,
 )
 
+from .. import theme
 from .charts_plot import (
     Band,
     Bar,
@@ -432,15 +433,15 @@ class ChartPanel(QWidget):
             more.setStyleSheet("QToolButton { padding: 0px; }")  # 12 px: padding left none
 
         self.status_label = QLabel()
-        self.status_label.setStyleSheet("color:#6b7280")
+        self.status_label.setStyleSheet(theme.themed("color:#6b7280"))
         self.status_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.empty_label = QLabel(wordWrap=True, objectName="chartsEmptyLine")
-        self.empty_label.setStyleSheet("color:#4b5563; padding:2px 4px")
+        self.empty_label.setStyleSheet(theme.themed("color:#4b5563; padding:2px 4px"))
         self.empty_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.empty_label.hide()
 
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setBackground("w")
+        self.canvas.setBackground(theme.themed("#ffffff"))
         self.canvas.ci.setSpacing(6)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -452,9 +453,9 @@ class ChartPanel(QWidget):
         self.readout.setTextFormat(Qt.RichText)
         self.readout.setAttribute(Qt.WA_TransparentForMouseEvents)
         self.readout.setAutoFillBackground(True)
-        self.readout.setStyleSheet("QLabel#chartReadout { background: #ffffff; color: #111827;"
-                                   " border: 1px solid #d1d5db; border-radius: 4px;"
-                                   " padding: 4px 6px; }")
+        self.readout.setStyleSheet(theme.themed(
+            "QLabel#chartReadout { background: #ffffff; color: #111827;"
+            " border: 1px solid #d1d5db; border-radius: 4px; padding: 4px 6px; }"))
         self.readout.hide()
 
         main = QWidget()
@@ -599,7 +600,7 @@ class ChartPanel(QWidget):
         area = self.canvas.mapFromScene(chart.vb.sceneBoundingRect()).boundingRect()
         line = self.readout.fontMetrics().lineSpacing() + 2
         rows = max(2, (area.height() - 2 * line - 12) // line)
-        self.readout.setText(readout_html(info, rows))
+        self.readout.setText(theme.themed(readout_html(info, rows)))
         self.readout.adjustSize()
         size = self.readout.size()
         cursor = self.canvas.mapFromScene(scene_pos)
@@ -1013,7 +1014,7 @@ class ChartPanel(QWidget):
             for rid in self._run_ids:
                 if self._name(rid) not in shown:
                     item = QListWidgetItem(f"{self._name(rid)} (no data)")
-                    item.setForeground(QColor("#9ca3af"))
+                    item.setForeground(QColor(theme.themed("#9ca3af")))
                     item.setData(Qt.UserRole, [rid])
                     self.legend_list.addItem(item)
 

@@ -165,7 +165,32 @@ QHeaderView::up-arrow, QHeaderView::down-arrow {
 """
 
 
-class RunsTable(QTableView):
+class BranchClicks:
+    """Folding a parent run's children from the view: a click on the branch arrow in the name
+    column, or a double click on a row that has children. For the table and its pinned
+    name column alike (each has a ``name_delegate``)."""
+
+    def _branch_column(self, index) -> bool:
+        return True
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        index = self.indexAt(event.position().toPoint())
+        if (index.isValid() and self._branch_column(index)
+                and self.name_delegate.branch_hit(self, index, event.position().toPoint())):
+            self.model().toggle(self.model().run_id(index))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt override
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid() and (index.data(BRANCH_ROLE) or 0):
+            self.model().toggle(self.model().run_id(index))
+            return
+        super().mouseDoubleClickEvent(event)
+
+
+class RunsTable(BranchClicks, QTableView):
     """The table: fixed row height (no per-row layout work at 100k rows), multi-select, sort
     by header, and the keys of a tree: Right opens a parent, Left closes it or goes up.
     Run Name, when it is the first column, is pinned: it stays while scrolling sideways."""
@@ -316,21 +341,8 @@ class RunsTable(QTableView):
         keys = m.visible_columns() if m is not None else []
         return keys.index("run_name") if "run_name" in keys else -1
 
-    def mousePressEvent(self, event) -> None:
-        index = self.indexAt(event.position().toPoint())
-        if (index.isValid() and index.column() == self._name_column()
-                and self.name_delegate.branch_hit(self, index, event.position().toPoint())):
-            self.model().toggle(self.model().run_id(index))
-            event.accept()
-            return
-        super().mousePressEvent(event)
-
-    def mouseDoubleClickEvent(self, event) -> None:
-        index = self.indexAt(event.position().toPoint())
-        if index.isValid() and (index.data(BRANCH_ROLE) or 0):
-            self.model().toggle(self.model().run_id(index))
-            return
-        super().mouseDoubleClickEvent(event)
+    def _branch_column(self, index) -> bool:
+        return index.column() == self._name_column()
 
     def keyPressEvent(self, event) -> None:
         index = self.currentIndex()
@@ -354,7 +366,7 @@ class RunsTable(QTableView):
 
 
 
-class FrozenColumn(QTableView):
+class FrozenColumn(BranchClicks, QTableView):
     """The pinned Run Name: a second view over the table's first column that stays put while
     the table scrolls sideways (Qt's frozen column example). It shares the model and the
     selection; clicks, the header and the context menu act on the table."""
@@ -390,19 +402,11 @@ class FrozenColumn(QTableView):
 
     def mousePressEvent(self, event) -> None:
         self.table.setFocus(Qt.MouseFocusReason)
-        index = self.indexAt(event.position().toPoint())
-        if index.isValid() and self.table.name_delegate.branch_hit(self, index, event.position().toPoint()):
-            self.model().toggle(self.model().run_id(index))
-            event.accept()
-            return
         super().mousePressEvent(event)
 
-    def mouseDoubleClickEvent(self, event) -> None:
-        index = self.indexAt(event.position().toPoint())
-        if index.isValid() and (index.data(BRANCH_ROLE) or 0):
-            self.model().toggle(self.model().run_id(index))
-            return
-        super().mouseDoubleClickEvent(event)
+    @property
+    def name_delegate(self):
+        return self.table.name_delegate
 
     def wheelEvent(self, event) -> None:
         QApplication.sendEvent(self.table.viewport(), event)
