@@ -310,7 +310,8 @@ class RegistryView(QWidget):
         """The registry as read so far: the models, and the versions of ``listing.loaded``."""
         old, self._listing = self._listing, listing
         self._versions = listing.versions
-        if old is not None and old.models is listing.models:  # only versions came in
+        if old is not None and not old.complete and old.models is listing.models:
+            # a server's versions coming in: the models list stands
             self._count(len(listing.models))
             if self._current and not old.has_versions(self._current) \
                     and listing.has_versions(self._current):
