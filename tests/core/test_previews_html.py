@@ -64,8 +64,15 @@ def test_page_is_short_and_has_no_docstrings(tmp_path):
     assert estimator_page(pv.data).count("<pre>") == 1
 
 
-def test_other_pages_stay_pages():
+def test_other_pages_stay_pages(tmp_path):
+    """A page that is not sklearn's (even one naming its CSS classes) is shown as itself."""
     assert estimator_summary("<html><body><h1>Report</h1></body></html>") is None
+    page = tmp_path / "report.html"
+    page.write_text("<html><body><h1>Styling notes</h1><p>The diagram's box is "
+                    "<code>sk-top-container</code>.</p></body></html>")
+    assert estimator_summary(page.read_text()) is None
+    pv = preview(page)
+    assert pv.kind == "html" and pv.html == "" and "Styling notes" in pv.text
 
 
 def test_browser_copy_in_the_cache_without_scripts(tmp_path, monkeypatch):
