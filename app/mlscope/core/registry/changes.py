@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import write
+from .schema import latest_per_stage  # noqa: F401 - its home was here
 from .write import STAGES, Conflict, Gone, WriteRefused
 
 ARCHIVING_STAGES = ("Staging", "Production")
@@ -301,21 +302,4 @@ def registered_as(versions, run_id: str) -> list[str]:
         if aliases:
             words.append(" ".join(f"@{a}" for a in aliases))
         out.append(", ".join(words))
-    return out
-
-
-def latest_per_stage(versions) -> dict[str, str]:
-    """{model: "Production v2 · Staging v3 · None v4"}: the newest version in each stage
-    (Archived left out, as MLflow's latest_versions does)."""
-    out: dict[str, str] = {}
-    if versions is None or len(versions) == 0:
-        return out
-    live = versions[versions["current_stage"] != "Archived"]
-    newest = live.groupby(["name", "current_stage"], sort=False)["version"].max()
-    order = {s: i for i, s in enumerate(("Production", "Staging", "None"))}
-    per: dict[str, list] = {}
-    for (name, stage), version in newest.items():
-        per.setdefault(name, []).append((order.get(stage, 9), f"{stage} v{int(version)}"))
-    for name, items in per.items():
-        out[name] = " · ".join(text for _, text in sorted(items))
     return out

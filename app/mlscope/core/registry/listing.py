@@ -9,44 +9,9 @@ only the models a write can have changed and keeps the rest of the last listing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
-
 from ..errors import Cancelled
 from . import rest
-from .changes import latest_per_stage
-from .schema import models_frame, versions_frame
-
-
-@dataclass(frozen=True)
-class Listing:
-    """``models`` and the ``versions`` read so far. ``loaded``: the models whose versions
-    are all in ``versions`` (None: every model's). ``latest``: {model: "Production v2 ·
-    Staging v3"}, from the server's latest_versions while versions are still coming."""
-
-    models: pd.DataFrame
-    versions: pd.DataFrame
-    loaded: frozenset | None = None
-    latest: dict | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.loaded is None
-
-    def has_versions(self, name: str) -> bool:
-        return self.loaded is None or name in self.loaded
-
-    def latest_text(self) -> dict:
-        return self.latest if self.latest is not None else latest_per_stage(self.versions)
-
-    def with_model(self, name: str, versions: pd.DataFrame) -> Listing:
-        """This listing with all of ``name``'s versions (read on their own) put in."""
-        if self.has_versions(name):
-            return self
-        rest_ = self.versions[self.versions["name"] != name]
-        merged = versions_frame(rest_.values.tolist() + versions.values.tolist())
-        return Listing(self.models, merged, self.loaded | {name}, self.latest)
+from .schema import Listing, latest_per_stage, models_frame, versions_frame
 
 
 def streams(store) -> bool:

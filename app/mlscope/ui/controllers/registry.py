@@ -179,6 +179,8 @@ class RegistryController(Controller):
         self.listing = listing
         self.models = listing.models
         self.view.set_listing(listing)
+        if self._wanted and self.view.select_model(self._wanted):
+            self._wanted = ""  # --model NAME: shown as soon as it is listed
 
     def _model_opened(self, name: str) -> None:
         """A model made current while its versions are still coming: read its own."""

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlscope.core.registry.listing import Listing
+from mlscope.core.registry.schema import Listing
 
 SORT_ROLE = Qt.UserRole + 1
 KEY_ROLE = Qt.UserRole + 2
