@@ -100,6 +100,7 @@ DARK_SWAP = {
     "#374151": "#d1d7e0", "#222222": "#e6edf3", "#0b78c2": "#58a6ff", "#dcecff": "#16304f",
     "#dcfce7": "#12361f", "#e3f4e1": "#15301a", "#e2f5e2": "#15301a", "#fee2e2": "#3b1619",
     "#f6e1e1": "#3a1a1c", "#fbe3e3": "#3a1a1c", "#fff3c4": "#3a3212",
+    "#1a7f37": "#3fb950", "#c62828": "#f85149", "#dcdcdc": "#30363d", "#aaffffff": "#aa161b22",
 }
 ICON_STROKE = {"light": "#475569", "dark": "#c9d1d9"}
 _scheme = ["light"]

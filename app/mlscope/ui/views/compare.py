@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlscope.core import compare as cmp
+from mlscope.ui import theme
 
 SECTION_TITLES = {"attributes": "Attributes", "params": "Params", "metrics": "Metrics",
                   "tags": "Tags", "datasets": "Datasets"}
@@ -38,8 +39,8 @@ CELL_BACKGROUND = {
     cmp.C_MISSING: "#f6e1e1",
     cmp.C_ADDED: "#e3f4e1",
 }
-BETTER, WORSE = QColor("#1a7f37"), QColor("#c62828")
-MISSING_FG = QColor("#8a8a8a")
+BETTER, WORSE = "#1a7f37", "#c62828"
+MISSING_FG = "#8a8a8a"
 ROW_MARK = {cmp.DIFFERS: "●", cmp.MISSING: "◐", cmp.NUMBERS: "≈", cmp.SPACES: "␣", cmp.SAME: ""}
 
 
@@ -59,10 +60,14 @@ _BRUSHES: dict = {}
 
 def _brushes() -> None:
     """Brushes made once (a QColor parsed per cell and paint shows in a profile)."""
-    if not _BRUSHES:
-        _BRUSHES.update({("cell", k): QBrush(QColor(v)) for k, v in CELL_BACKGROUND.items()})
-        _BRUSHES.update({1: QBrush(BETTER), -1: QBrush(WORSE), "missing": QBrush(MISSING_FG),
-                         "section": QBrush(QColor("#e8ebf0"))})
+    if _BRUSHES.get("scheme") != theme.scheme():  # made again when the theme changes
+        t = theme.themed
+        _BRUSHES.clear()
+        _BRUSHES["scheme"] = theme.scheme()
+        _BRUSHES.update({("cell", k): QBrush(QColor(t(v))) for k, v in CELL_BACKGROUND.items()})
+        _BRUSHES.update({1: QBrush(QColor(t(BETTER))), -1: QBrush(QColor(t(WORSE))),
+                         "missing": QBrush(QColor(t(MISSING_FG))),
+                         "section": QBrush(QColor(t("#e8ebf0")))})
 
 
 def _bold() -> QFont:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlscope.core import compare as cmp
+from mlscope.ui.theme import themed as _c
 
 from .charts_plot import export_svg
 
@@ -46,7 +47,7 @@ FEW_LIT = 50
 MAX_DEFAULT_METRICS = 4
 MIN_AXIS_PX = 76
 MAX_CATEGORY_LABELS = 30
-DIM = QColor("#dcdcdc")  # opaque: alpha-blended lines cost a third more to draw
+DIM = "#dcdcdc"  # opaque: alpha-blended lines cost a third more to draw
 NO_VALUE = QColor(150, 150, 150, 200)
 
 
@@ -143,7 +144,7 @@ class _AxesDecor(pg.GraphicsObject):
         tr = p.transform()
         p.save()
         p.resetTransform()
-        p.setPen(QPen(QColor("#555555"), 0))
+        p.setPen(QPen(QColor(_c("#555555")), 0))
         for x in self.lines:
             p.drawLine(tr.map(QPointF(x, 0.0)), tr.map(QPointF(x, 1.0)))
         font = p.font()
@@ -170,8 +171,8 @@ class _AxesDecor(pg.GraphicsObject):
             p.setPen(QColor(255, 255, 255, 0))
             box = QRectF(pt.x() - anchor * w - 2, pt.y() - metrics.ascent() / 2 - 1, w + 4,
                          metrics.height())
-            p.fillRect(box, QColor(255, 255, 255, 170))
-            p.setPen(QColor("#222222"))
+            p.fillRect(box, QColor(_c("#aaffffff")))  # Qt reads #AARRGGBB
+            p.setPen(QColor(_c("#222222")))
             p.drawText(QPointF(pt.x() - anchor * w, pt.y() + metrics.ascent() / 2 - 1), text)
         p.restore()
 
@@ -222,14 +223,14 @@ class ParallelCoordinates(QWidget):
         bar.addWidget(self.status, 1)
 
         self.box = _BrushBox(self)
-        self.plot = pg.PlotWidget(viewBox=self.box, background="w")
+        self.plot = pg.PlotWidget(viewBox=self.box, background=_c("#ffffff"))
         self.item = self.plot.getPlotItem()
         self.item.hideAxis("left")
         self.item.hideAxis("bottom")
         self.item.hideButtons()
         self.decor = _AxesDecor()
         self.box.addItem(self.decor)
-        self.dim_curve = pg.PlotCurveItem(pen=pg.mkPen(DIM, width=1))
+        self.dim_curve = pg.PlotCurveItem(pen=pg.mkPen(_c(DIM), width=1))
         self.dim_curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # a blit while dragging
         self.box.addItem(self.dim_curve)
         self.bin_curves = []
@@ -651,7 +652,7 @@ class ScatterPlot(QWidget):
                   self.export_button):
             bar.addWidget(w)
         bar.addStretch(1)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget(background=_c("#ffffff"))
         self.item = self.plot.getPlotItem()
         self.item.showGrid(x=True, y=True, alpha=0.25)
         self.points = pg.ScatterPlotItem(size=10, hoverable=True, hoverSize=14,
@@ -754,7 +755,7 @@ class ScatterPlot(QWidget):
             lit = col.run_id in self.highlight
             spots.append({"pos": (px, py), "data": int(j),
                           "brush": pg.mkBrush(self.color(col.run_id)),
-                          "pen": pg.mkPen("k", width=2) if lit else pg.mkPen("w", width=0.5),
+                          "pen": pg.mkPen(_c("#111827"), width=2) if lit else pg.mkPen(_c("#ffffff"), width=0.5),
                           "size": 14 if lit else 10})
         self.points.setData(spots)
         for name, axis, log, vals in (("bottom", ax, lx, xs), ("left", ay, ly, ys)):
