@@ -529,6 +529,7 @@ class ArtifactView(QWidget):
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addWidget(self.title, 1)
         bar.addWidget(QLabel("Preview up to"))
+        bar.addSpacing(4)
         bar.addWidget(self.limit)
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
