@@ -245,6 +245,11 @@ class RegistryController(Controller):
     def _action(self, kind: str, model: str, version) -> None:
         if self.store is None:
             return
+        if kind != "register" and (self.listing is None or not self.listing.has_versions(model)):
+            # a dialog's sentence ("with its 10 versions") must not come from half a read
+            self.statusMessage.emit(f"The versions of {model} are still being read; try again "
+                                    "in a moment.")
+            return
         parent = self.view
         if kind == "stage":
             dlg = D.StageDialog(model, version, self._stages(model), parent)

@@ -351,7 +351,7 @@ class RegistryView(QWidget):
 
     def _count(self, n: int) -> None:
         reading = self._listing is not None and not self._listing.complete
-        self.count.setText(f"{n} model{'s' if n != 1 else ''}" + (" (reading versions…)"
+        self.count.setText(f"{n} model{'s' if n != 1 else ''}" + (" (reading…)"
                                                                   if reading else ""))
 
     def set_writable(self, writable: bool, reason: str = "", upgradable: bool = False) -> None:
