@@ -304,10 +304,11 @@ def loop_verdict(gaps, rate, idle_gaps, idle_rate):
 
     Judged against an idle loop measured in the same test, so a loaded machine (other
     processes taking the 2 cores) raises both sides alike: the 95th percentile of the gaps
-    within 3x the idle one (at least 0.25 s), at least a third of the idle tick rate, and no
+    within 3x the idle one (at least 0.4 s: the tests run two at a time, and the other one's
+    load comes and goes within this one), at least a third of the idle tick rate, and no
     single gap over 1.5 s (the lead's 2 s block in a slot fails it, whatever the load)."""
     p95, idle_p95 = gaps[int(len(gaps) * 0.95)], idle_gaps[int(len(idle_gaps) * 0.95)]
-    if p95 > max(0.25, 3 * idle_p95):
+    if p95 > max(0.4, 3 * idle_p95):
         return f"95th percentile gap {p95:.3f} s against {idle_p95:.3f} s idle"
     if rate < idle_rate / 3:
         return f"{rate:.1f} ticks/s against {idle_rate:.1f} idle"
