@@ -55,9 +55,10 @@ def model_row(m: dict) -> list | None:
             m.get("description"), tags, aliases]
 
 
-def latest_rows(m: dict) -> list[list]:
-    """The model's ``latest_versions`` (the newest version in each stage) as version rows."""
-    aliases = _by_version([model_row(m) or [m.get("name"), None, None, None, {}, {}]])
+def latest_rows(m: dict, row: list) -> list[list]:
+    """The model's ``latest_versions`` (the newest version in each stage) as version rows;
+    ``row``: its MODEL_COLUMNS row (for the aliases)."""
+    aliases = _by_version([row])
     return [_version(v, aliases) for v in m.get("latest_versions", []) or []]
 
 
@@ -89,7 +90,7 @@ def model_pages(server):
             row = model_row(m)
             if row is not None:
                 rows.append(row)
-                latest += latest_rows(m)
+                latest += latest_rows(m, row)
         yield rows, latest
 
 
