@@ -49,6 +49,55 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class MlflowServer:
+    """A real ``mlflow server`` on 127.0.0.1 over an SQLite file in ``base``, started and
+    waited for (``/health``); ``stop()`` ends it. ``args`` are more server options, ``env``
+    more environment variables (the basic-auth app's)."""
+
+    def __init__(self, base: Path, args=(), env: dict | None = None, backend: str | None = None):
+        import subprocess
+        import sys
+        import time
+
+        import pytest
+        import requests
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        backend = backend or f"sqlite:///{base / 'mlflow.db'}"
+        cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
+               str(self.port), "--backend-store-uri", backend, "--workers", "1", *args]
+        if "--serve-artifacts" not in args and "--artifacts-destination" not in args:
+            cmd += ["--default-artifact-root", str(base / "artifacts")]
+        self.log_path = base / f"server-{self.port}.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=base,
+                                     env={**os.environ, **(env or {})})
+        deadline = time.monotonic() + 300  # minutes on a busy 2-core machine
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.log.close()
+                pytest.fail("mlflow server exited: " + self.log_path.read_text()[-2000:])
+            try:
+                if requests.get(self.url + "/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.5)
+        self.stop()
+        pytest.fail("mlflow server did not start: " + self.log_path.read_text()[-2000:])
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
 def reference(uri: str, filter_string: str = "", order_by=None, view=None):
     """MLflow's own answer: ``mlflow.search_runs`` over every experiment of ``uri`` (all views
     unless ``view`` says otherwise)."""

@@ -13,7 +13,8 @@ import sys
 import textwrap
 
 import pytest
-from test_server import server  # noqa: F401 - a real mlflow server on 127.0.0.1
+
+from mlflow_stores import MlflowServer
 
 STEPS = 60
 
@@ -40,6 +41,14 @@ TRAIN = textwrap.dedent("""
 """)
 
 
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory):
+    """A real mlflow server with nothing in it yet."""
+    srv = MlflowServer(tmp_path_factory.mktemp("live-server"))
+    yield srv.url
+    srv.stop()
+
+
 @pytest.fixture(params=["mlruns", "sqlite", "server"])
 def target(request, tmp_path):
     if request.param == "mlruns":
@@ -48,7 +57,7 @@ def target(request, tmp_path):
     if request.param == "sqlite":
         db = tmp_path / "mlflow.db"
         return str(db), f"sqlite:///{db}"
-    url = request.getfixturevalue("server")[0]
+    url = request.getfixturevalue("bare_server")
     return url, url
 
 

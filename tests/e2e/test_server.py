@@ -1,19 +1,15 @@
 """A real `mlflow server` on 127.0.0.1 over SQLite: mlscope's REST reader equals MLflow's client."""
 
-import subprocess
-import sys
-import time
 
 import pytest
-import requests
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 from mlflow_stores import (
     FILTERS,
     ORDERS,
+    MlflowServer,
     build,
-    free_port,
     history_reference,
     reference,
     same,
@@ -25,34 +21,10 @@ from mlscope.core import FilterError, open_store
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-           "--backend-store-uri", f"sqlite:///{base / 'mlflow.db'}",
-           "--default-artifact-root", str(base / "artifacts"), "--workers", "1"]
-    log = open(base / "server.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=base)
-    deadline = time.monotonic() + 300  # a loaded 2-core machine starts it in minutes
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("mlflow server exited: " + (base / "server.log").read_text()[-2000:])
-        try:
-            if requests.get(url + "/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("mlflow server did not start: " + (base / "server.log").read_text()[-2000:])
-    ids = build(url)
-    yield url, ids
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    """A real mlflow server holding the edge-case stores (built through it)."""
+    srv = MlflowServer(tmp_path_factory.mktemp("server"))
+    yield srv.url, build(srv.url)
+    srv.stop()
 
 
 @pytest.mark.parametrize("filter_string", FILTERS)

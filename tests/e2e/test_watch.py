@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+import pytest
 from mlflow.tracking import MlflowClient
 from test_postgres import postgres  # noqa: F401 - the throwaway PostgreSQL cluster
-from test_server import server  # noqa: F401 - a real mlflow server on 127.0.0.1
 
+from mlflow_stores import MlflowServer
 from mlscope.core import open_store
 from mlscope.core.watch import signature
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real mlflow server, empty: each test makes its own experiment."""
+    srv = MlflowServer(tmp_path_factory.mktemp("watch-server"))
+    yield srv.url, None
+    srv.stop()
 
 
 def _moves_on_each_write(uri, store, exp):
@@ -25,7 +34,7 @@ def _moves_on_each_write(uri, store, exp):
     assert signature(store, [exp]) != after_log
 
 
-def test_server_token_is_one_small_request_and_moves_on_writes(server):  # noqa: F811
+def test_server_token_is_one_small_request_and_moves_on_writes(server):
     url = server[0]
     store = open_store(url)
     exp = MlflowClient(url).create_experiment("watched-server")
@@ -44,7 +53,7 @@ def test_postgres_token_moves_on_writes(postgres):  # noqa: F811
     _moves_on_each_write(uri, store, exp)
 
 
-def test_an_idle_watched_page_asks_the_server_once_a_look(server, qtbot):  # noqa: F811
+def test_an_idle_watched_page_asks_the_server_once_a_look(server, qtbot):
     from mlscope.ui.controllers.watch import WatchController
     from mlscope.ui.tasks import Tasks
 
