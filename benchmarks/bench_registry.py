@@ -1,6 +1,6 @@
 """The model registry, mlscope against MLflow's client, side by side in one run.
 
-    python benchmarks/bench_registry.py [--quick] [--no-server]
+    python benchmarks/bench_registry.py [--quick] [--no-server] [--page-sizes]
 
 A registry of 1,000 models x 10 versions (--quick: 100 x 10) in an SQLite store: MLflow
 creates the schema and writes one model (tags, 10 versions in every stage, aliases) with
@@ -206,9 +206,10 @@ def write_and_reread(db: Path, repeat: int) -> None:
     shutil.rmtree(work.parent, ignore_errors=True)
 
 
-def server_alone(url: str) -> tuple[float, float]:
+def server_alone(url: str, models_page: int | None = None) -> tuple[float, float]:
     """The server's own time: its two searches page by page as mlscope asks them, bodies
-    fetched but not decoded (what no client can go under)."""
+    fetched but not decoded (what no client can go under). ``models_page``: only the
+    models, in pages of that size."""
     import requests
 
     from mlscope.core.registry import rest
@@ -227,7 +228,9 @@ def server_alone(url: str) -> tuple[float, float]:
             if not token:
                 return time.perf_counter() - t0
 
-    models = pages("registered-models/search", {"max_results": rest.MODELS_PAGE})
+    models = pages("registered-models/search", {"max_results": models_page or rest.MODELS_PAGE})
+    if models_page:
+        return models, 0.0
     versions = pages("model-versions/search", {"max_results": rest.VERSIONS_PAGE,
                                                "order_by": rest.NAME_ORDER})
     return models, versions
@@ -270,8 +273,17 @@ def as_seen(url: str, n_models: int) -> tuple[float, float, float]:
     return first or complete, listed or complete, complete
 
 
-def server_side_by_side(url: str, n_models: int, repeat: int) -> None:
+def server_side_by_side(url: str, n_models: int, repeat: int, page_sizes: bool) -> None:
+    import requests
+
     from mlscope.core.registry import rest
+
+    for path in ("registered-models/search", "model-versions/search"):  # warm the server up
+        requests.get(f"{url}/api/2.0/mlflow/{path}", params={"max_results": 1}, timeout=300)
+    if page_sizes:  # why MODELS_PAGE is what it is: the server's search is not linear
+        for size in (100, 200, 500, 1000):
+            report(f"registry_server_alone_models_pages_of_{size}",
+                   server_alone(url, size)[0], "s", "registered-models/search, not decoded")
 
     t0 = time.perf_counter()
     n, nv = mlflow_list(url)
@@ -327,6 +339,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 models instead of 1,000")
     parser.add_argument("--no-server", action="store_true", help="skip the local mlflow server")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--page-sizes", action="store_true",
+                        help="also time the server's model search at page sizes 100-1,000")
     args = parser.parse_args()
     n_models = 100 if args.quick else 1000
     t0 = time.perf_counter()
@@ -341,7 +355,7 @@ def main() -> None:
         shutil.copy(db, served)
         url, proc = serve(served)
         try:
-            server_side_by_side(url, n_models, args.repeat)
+            server_side_by_side(url, n_models, args.repeat, args.page_sizes)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
