@@ -12,11 +12,13 @@ from .locate import locate
 from .store import Store
 
 
-def open_store(target, *, choice: str | None = None, cache: bool = True) -> Store:
+def open_store(target, *, choice: str | None = None, cache: bool = True, auth=None) -> Store:
     """Open a folder, a file inside a store, a database, a URI or a :class:`Location`.
 
     ``choice`` picks "file" or "sqlite" when a project folder holds both an ``mlruns/`` and
     an ``mlflow.db`` (default: the newer). ``cache=False`` skips the on-disk run cache.
+    ``auth`` (a :class:`~mlscope.core.credentials.ServerAuth`) gives a tracking server's
+    credentials and TLS choice explicitly, ahead of MLflow's environment and credentials file.
     """
     loc = locate(target, choice=choice)
     if loc.kind == "file":
@@ -30,5 +32,5 @@ def open_store(target, *, choice: str | None = None, cache: bool = True) -> Stor
     if loc.kind == "rest":
         from .reststore import RestStore
 
-        return RestStore(loc.uri, location=loc)
+        return RestStore(loc.uri, location=loc, auth=auth)
     raise StoreError(f"Cannot open {target}", str(target))  # pragma: no cover - locate()'s kinds

@@ -1,7 +1,8 @@
 """Reader of an MLflow tracking server over its REST API (``/api/2.0/mlflow/...``).
 
 Filters and ordering are the server's own (it runs MLflow's search), so only paging,
-auth (MLflow's environment variables) and turning failures into words happen here.
+auth (the connect dialog's, else MLflow's sources: see .credentials) and turning failures
+into words happen here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from .credentials import ServerAuth, credentials, tls_verify
 from .errors import AuthError, Cancelled, FilterError, ServerError
 from .locate import Location
 from .store import (
@@ -86,72 +88,27 @@ def _dataset(dataset_input: dict) -> tuple:
     return ds.get("name"), ds.get("digest"), ctx, ds.get("source_type"), ds.get("source")
 
 
-class Credentials:
-    """What MLflow's client would send, where it came from, and the words when refused."""
-
-    LOOKED = ("MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD, MLFLOW_TRACKING_TOKEN and "
-              "~/.mlflow/credentials")
-
-    def __init__(self, user=None, password=None, token=None, source=""):
-        self.user, self.password, self.token, self.source = user, password, token, source
-
-    def refused(self, uri: str, status: int, path: str) -> str:
-        """401: none given, or these rejected (naming the user, never the secret); 403: the
-        user lacks a permission, named by what was asked."""
-        if status == 403:
-            who = f"user '{self.user}'" if self.user else "this token" if self.token else "anonymous access"
-            need = ("READ permission on the experiments" if path.startswith(("runs/", "metrics/",
-                    "experiments/")) else "READ permission on the registered models"
-                    if path.startswith(("registered-models/", "model-versions/")) else "permission")
-            return (f"{uri} denied {who} access to {path} (HTTP 403): the account lacks {need}. "
-                    "Ask the server's admin to grant it.")
-        if self.user is not None:
-            return (f"{uri} rejected the password of user '{self.user}' (HTTP 401). It came from "
-                    f"{self.source}.")
-        if self.token:
-            return f"{uri} rejected the token (HTTP 401). It came from {self.source}."
-        return (f"{uri} asks for credentials (HTTP 401) and none were given. mlscope looked in "
-                f"{self.LOOKED}.")
-
-
-def _credentials() -> Credentials:
-    """MLflow's own sources, in its order: a username and password (the environment, else
-    ~/.mlflow/credentials, read by MLflow's helper), else MLFLOW_TRACKING_TOKEN."""
-    from mlflow.utils.credentials import read_mlflow_creds
-
-    creds = read_mlflow_creds()
-    env_user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-    if creds.username and creds.password:
-        source = ("MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD" if env_user
-                  else "~/.mlflow/credentials")
-        return Credentials(creds.username, creds.password, source=source)
-    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-    if token:
-        return Credentials(token=token, source="MLFLOW_TRACKING_TOKEN")
-    return Credentials()
-
-
 class RestStore(Store):
     kind = "rest"
     streams_partial = True
     cheap_counts = False  # counting runs pages through every run of the server
 
-    def __init__(self, uri: str, timeout: float | None = None, location: Location | None = None):
+    def __init__(self, uri: str, timeout: float | None = None, location: Location | None = None,
+                 auth: ServerAuth | None = None):
+        """``auth``: the connect dialog's credentials and TLS choice, ahead of MLflow's own
+        sources (its environment variables and ~/.mlflow/credentials, in its order)."""
         super().__init__(uri.rstrip("/"), location or Location("rest", uri.rstrip("/")))
         import requests
 
         self._requests = requests
         self.timeout = (CONNECT_TIMEOUT_S, timeout or READ_TIMEOUT_S)
         self.session = requests.Session()
-        self.credentials = _credentials()
+        self.credentials = credentials(auth)
         if self.credentials.user is not None:
             self.session.auth = (self.credentials.user, self.credentials.password)
         elif self.credentials.token:
             self.session.headers["Authorization"] = f"Bearer {self.credentials.token}"
-        if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
-            self.session.verify = False
-        elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
-            self.session.verify = os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+        self.session.verify = tls_verify(auth, self.uri)
         self._exps: pd.DataFrame | None = None
         self._all: RunTable | None = None
         self._bulk = True  # the server has MLflow's get-history-bulk route, until it says 404
@@ -170,8 +127,9 @@ class RestStore(Store):
         except req.exceptions.Timeout as exc:
             raise ServerError(f"{self.uri} did not answer within {self.timeout[1]:.0f} s.", self.uri) from exc
         except req.exceptions.SSLError as exc:
-            raise ServerError(f"TLS error talking to {self.uri}: {exc}. Set "
-                              "MLFLOW_TRACKING_INSECURE_TLS=true to skip verification.", self.uri) from exc
+            raise ServerError(f"TLS error talking to {self.uri}: {exc}. Choose the server's CA "
+                              "bundle in the connect dialog (or MLFLOW_TRACKING_SERVER_CERT_PATH).",
+                              self.uri) from exc
         except req.exceptions.RequestException as exc:
             raise ServerError(f"Cannot reach the tracking server at {self.uri}: {type(exc).__name__}.",
                               self.uri) from exc
