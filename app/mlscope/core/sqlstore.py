@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from .errors import StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
 from .locate import Location
+from .secrets import redact
 from .store import (
     EXPERIMENT_COLUMNS,
     LOGGED_MODEL_COLUMNS,
@@ -95,20 +96,13 @@ def _mysql_driver(uri: str) -> str:
     return uri
 
 
-def _redact(uri: str) -> str:
-    try:
-        return sa.engine.make_url(uri).render_as_string(hide_password=True)
-    except Exception:
-        return uri
-
-
 class SqlStore(Store):
     kind = "sql"
 
     def __init__(self, uri: str, location: Location | None = None):
         super().__init__(uri, location or Location(
             "sql", uri, _sqlite_path(uri).resolve() if uri.startswith("sqlite") else None))
-        self.display = _redact(uri)
+        self.display = redact(uri)  # the URL in messages, without its password
         self.snapshot_dir: Path | None = None
         self._adbc_uri: str | None = None  # SQLite: bulk reads through ADBC (Arrow) when installed
         self._tables_cache: RunTable | None = None
