@@ -53,6 +53,13 @@ def _mlflow_environment():
     for k in [k for k in os.environ if k.startswith("MLFLOW_") and k not in before]:
         del os.environ[k]
     os.environ.update(before)
+    # ...and in module globals (mlflow.set_tracking_uri / set_registry_uri), where a later
+    # test's MlflowClient() would pick them up.
+    for name, attr in (("mlflow.tracking._tracking_service.utils", "_tracking_uri"),
+                       ("mlflow.tracking._model_registry.utils", "_registry_uri")):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, attr, None) is not None:
+            setattr(module, attr, None)
 
 
 STRICT = os.environ.get("CI", "").lower() == "true"
