@@ -48,6 +48,42 @@ def empty_info() -> pd.DataFrame:
     return info_frame([])
 
 
+def _arrow(col: pd.Series):
+    """The Arrow array of a pyarrow-backed string column (its own buffers), else None."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa  # installed: the column is made of it
+
+        return pa.array(col)
+    return None
+
+
+def positions(col: pd.Series, keys) -> np.ndarray:
+    """Where each value of col stands in keys (unique), -1 where absent: what
+    ``pd.Index(keys).get_indexer(col)`` gives, in Arrow's C++ on Arrow strings (pandas'
+    path there makes a Python object of every value: 0.2 s a million rows)."""
+    arr = _arrow(col)
+    if arr is None:
+        return pd.Index(keys).get_indexer(col)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(arr, value_set=pa.array(list(keys), type=arr.type))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def isin(col: pd.Series, values) -> np.ndarray:
+    """``col.isin(values)`` as a bool array; on Arrow strings pandas' own ``isin`` makes a
+    pyarrow scalar of every wanted value (1 s for 100,000 run ids), pyarrow's does not."""
+    arr = _arrow(col)
+    if arr is None:
+        return col.isin(values).to_numpy(bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(list(values), type=arr.type)
+    return pc.is_in(arr, value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
+
+
 @dataclass
 class RunTable:
     """Every run of a store in long form.
@@ -66,8 +102,8 @@ class RunTable:
     datasets: pd.DataFrame | None = None
 
     def subset(self, run_ids) -> RunTable:
-        keep = set(run_ids)
-        pick = lambda df: df[df["run_id"].isin(keep)] if df is not None else None  # noqa: E731
+        keep = pd.unique(np.asarray(list(run_ids), dtype=object))
+        pick = lambda df: df[isin(df["run_id"], keep)] if df is not None else None  # noqa: E731
         return RunTable(pick(self.info), pick(self.metrics), pick(self.params), pick(self.tags),
                         pick(self.datasets))
 
@@ -121,7 +157,7 @@ def _wide(long: pd.DataFrame, run_ids: pd.Index, fill) -> tuple[list, np.ndarray
     Only keys that at least one of ``run_ids`` has come back, as MLflow builds columns from
     the runs it returns.
     """
-    cols = run_ids.get_indexer(long["run_id"])
+    cols = positions(long["run_id"], run_ids)
     mine = cols >= 0
     if not mine.any():
         return [], np.empty((0, len(run_ids)))
