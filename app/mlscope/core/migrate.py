@@ -29,6 +29,7 @@ from .locate import locate
 
 RUN_FOLDERS = ("metrics", "params", "tags", "artifacts")
 RESERVED = {"tags", "datasets", "traces", "models", ".trash"}  # not runs (MLflow's list)
+_EXC = re.compile(r"^[\w.]+(?:Error|Exception|Exit): (.+)$")
 _STEP = re.compile(r"^\[(\d+)/(\d+)\] Migrating (experiment|model) ")
 
 # The child: MLflow's own migration, progress lines on stdout (one per experiment and model).
@@ -292,12 +293,12 @@ def _run_child(source: Path, uri: str, progress, cancel, total: int, experiments
 
 
 def _last_error(lines: list[str]) -> str:
-    """The exception line of the child's traceback (MLflow's own words)."""
+    """The exception line of the child's traceback (MLflow's or SQLAlchemy's own words)."""
     for line in reversed(lines):
-        text = line.strip()
-        if text and not text.startswith(("File ", "^", "~")) and ":" in text:
-            return text.split(": ", 1)[1] if re.match(r"^[\w.]+(Error|Exception)\b", text) else text
-    return lines[-1].strip() if lines else "it stopped without a word."
+        m = _EXC.match(line.strip())
+        if m:
+            return m.group(1)[:400]
+    return next((ln.strip() for ln in reversed(lines) if ln.strip()), "it stopped without a word.")
 
 
 def _summary(lines: list[str]) -> str:
