@@ -280,10 +280,6 @@ def server_side_by_side(url: str, n_models: int, repeat: int, page_sizes: bool) 
 
     for path in ("registered-models/search", "model-versions/search"):  # warm the server up
         requests.get(f"{url}/api/2.0/mlflow/{path}", params={"max_results": 1}, timeout=300)
-    if page_sizes:  # why MODELS_PAGE is what it is: the server's search is not linear
-        for size in (100, 200, 500, 1000):
-            report(f"registry_server_alone_models_pages_of_{size}",
-                   server_alone(url, size)[0], "s", "registered-models/search, not decoded")
 
     t0 = time.perf_counter()
     n, nv = mlflow_list(url)
@@ -308,6 +304,15 @@ def server_side_by_side(url: str, n_models: int, repeat: int, page_sizes: bool) 
     report("registry_server_versions_complete", complete, "s",
            f"all {n_models * VERSIONS} versions read (a model opened earlier is read alone)")
     report("registry_server_ratio", theirs / complete, "x", "MLflow's client / mlscope complete")
+    if page_sizes:  # the server's model search by page size, interleaved, best of `repeat`
+        sizes = (100, 200, 500, 1000)
+        best = dict.fromkeys(sizes, float("inf"))
+        for _ in range(repeat):
+            for size in sizes:
+                best[size] = min(best[size], server_alone(url, size)[0])
+        for size in sizes:
+            report(f"registry_server_alone_models_pages_of_{size}", best[size], "s",
+                   "registered-models/search, not decoded")
 
 
 def serve(db: Path):
