@@ -13,19 +13,33 @@ _INFO = ("experiment_id", "status", "artifact_uri", "run_name", "user_id", "life
 
 
 class FrameIndex:
-    """Row lookups by run id in a runs frame (MLflow's search_runs frame), built once."""
+    """Row lookups by run id in a runs frame (MLflow's search_runs frame), built once: a
+    pandas Index over the run id column (a hash table in C), not a dict of one Python entry
+    a run, and children grouped from the few runs that have a parent."""
 
     def __init__(self, frame: pd.DataFrame | None):
         self.frame = frame if frame is not None else pd.DataFrame()
-        ids = self.frame["run_id"].tolist() if "run_id" in self.frame else []
-        self.row = {rid: i for i, rid in enumerate(ids)}
+        ids = self.frame["run_id"] if "run_id" in self.frame else pd.Series([], dtype=object)
+        self._ids = pd.Index(ids)
         self._children: dict[str, list[str]] | None = None
 
+    def row(self, run_id) -> int | None:
+        """The frame row of a run (its last, were an id repeated), None if absent."""
+        try:
+            loc = self._ids.get_loc(run_id)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if isinstance(loc, slice):
+            return loc.stop - 1
+        if isinstance(loc, np.ndarray):
+            return int(np.flatnonzero(loc)[-1])
+        return int(loc)
+
     def __contains__(self, run_id) -> bool:
-        return run_id in self.row
+        return self.row(run_id) is not None
 
     def value(self, run_id: str, column: str):
-        i = self.row.get(run_id)
+        i = self.row(run_id)
         if i is None or column not in self.frame:
             return None
         v = self.frame[column].iat[i]
@@ -37,8 +51,10 @@ class FrameIndex:
     def children(self, run_id: str) -> list[str]:
         if self._children is None:
             self._children = {}
-            if PARENT_TAG in self.frame:
-                for rid, parent in zip(self.frame["run_id"], self.frame[PARENT_TAG], strict=True):
+            if PARENT_TAG in self.frame and "run_id" in self.frame:
+                f = self.frame[["run_id", PARENT_TAG]]
+                f = f[f[PARENT_TAG].notna().to_numpy()]  # the few child runs only
+                for rid, parent in zip(f["run_id"], f[PARENT_TAG], strict=True):
                     if isinstance(parent, str):
                         self._children.setdefault(parent, []).append(rid)
         return self._children.get(run_id, [])
@@ -46,7 +62,7 @@ class FrameIndex:
     def run(self, run_id: str) -> dict:
         """The run in ``store.run()``'s shape, from the table's columns (latest metrics only)."""
         info: dict = {"run_id": run_id}
-        i = self.row.get(run_id)
+        i = self.row(run_id)
         if i is None:
             return {"info": info}
         f = self.frame
