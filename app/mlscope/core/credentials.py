@@ -68,6 +68,10 @@ class Credentials:
         return (f"{uri} asks for credentials (HTTP 401) and none were given. mlscope looked in "
                 f"{self.LOOKED}.")
 
+    def token_not_taken(self, uri: str, status: int) -> str:
+        return (f"{uri} takes a username and password, not a token: it failed (HTTP {status}) "
+                f"on the token from {self.source}. Choose “Username and password”.")
+
 
 def mlflow_credentials() -> Credentials:
     """MLflow's own sources, in its order: a username and password (the environment, else

@@ -135,6 +135,8 @@ class RestStore(Store):
                               self.uri) from exc
         if resp.status_code in (401, 403):
             raise AuthError(self.credentials.refused(self.uri, resp.status_code, path), self.uri)
+        if resp.status_code >= 500 and self.credentials.token and self._basic_only():
+            raise AuthError(self.credentials.token_not_taken(self.uri, resp.status_code), self.uri)
         try:
             body = resp.json() if resp.content else {}
         except ValueError:
@@ -152,6 +154,17 @@ class RestStore(Store):
             raise ServerError(f"{self.uri} did not answer like an MLflow tracking server "
                               f"(got {resp.headers.get('content-type', 'no content type')}).", self.uri)
         return body
+
+    def _basic_only(self) -> bool:
+        """Whether the server asks for a username and password (HTTP Basic), asked without
+        credentials: MLflow's basic-auth app with its credential cache fails (HTTP 500) on a
+        bearer token instead of refusing it."""
+        try:
+            resp = self._requests.get(f"{self.uri}/api/2.0/mlflow/experiments/search",
+                                      timeout=self.timeout, verify=self.session.verify)
+        except self._requests.exceptions.RequestException:
+            return False
+        return resp.status_code == 401 and "basic" in resp.headers.get("WWW-Authenticate", "").lower()
 
     def paged(self, method: str, path: str, key: str, args: dict):
         """Every item of a paged MLflow answer: POST sends ``args`` as JSON, GET as the query."""

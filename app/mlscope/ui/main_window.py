@@ -243,13 +243,43 @@ class MainWindow(QMainWindow):
             self._remember_dir(str(Path(path).parent))
             self.open_target(path)
 
-    def ask_connect(self) -> None:
+    def ask_connect(self, message: str = "", current: dict | None = None) -> None:
+        """The connect dialog; its credentials reach the store in memory only. When the
+        server refuses them, the dialog comes back with the server's words and the URL."""
+        from mlscope.core import AuthError, credentials, keyring_store
+
         from .dialogs.connect import ConnectDialog
 
         history = [r for r in self.settings.recent() if r.startswith(("http://", "https://"))]
-        dlg = ConnectDialog(history, self)
-        if dlg.exec() and dlg.value():
-            self.open_target(dlg.value())
+        servers = [s for s in self.settings.get("servers", []) if isinstance(s, dict)]
+        dlg = ConnectDialog(history, self, servers=servers, keyring=keyring_store.status(),
+                            message=message, current=current)
+        self.connect_dialog = dlg
+        if not dlg.exec() or not dlg.value():
+            return
+        url, entry = dlg.value(), dlg.entry()
+        credentials.remember(url, dlg.auth())
+        self.settings.set("servers", [entry] + [s for s in servers if s.get("url") != url][:19])
+        for i, p in enumerate(self.pages()):
+            if p.target == url:  # reconnecting: a new page with the new credentials
+                self.close_tab(i)
+        page = self.open_target(url)
+
+        first = [True]  # only this connect's outcome, not a later F5's
+
+        def failed(msg, page=page):
+            if first[0] and isinstance(page.loading.last_error, AuthError):
+                QTimer.singleShot(0, lambda: self._reenter(page, msg, entry))
+            first[0] = False
+
+        page.openFailed.connect(failed)
+        page.opened.connect(lambda _store: first.__setitem__(0, False))
+
+    def _reenter(self, page, message: str, entry: dict) -> None:
+        """Part of ask_connect: the failed tab goes, the dialog comes back with the URL."""
+        if page in self.pages():
+            self.close_tab(self.tabs.indexOf(page))
+        self.ask_connect(message, entry)
 
     def open_demo(self, experiment: str | None = None) -> None:
         """Build the demo store once (it takes a while: MLflow's own client writes it)."""

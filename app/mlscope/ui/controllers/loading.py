@@ -8,6 +8,7 @@ import time
 import pandas as pd
 from PySide6.QtCore import Signal
 
+from mlscope.core import credentials
 from mlscope.core.errors import FilterError, user_message
 from mlscope.core.experiments import initial_experiments
 from mlscope.core.secrets import redact
@@ -45,6 +46,7 @@ class LoadingController(Controller):
         self.view = "active"
         self.frame: pd.DataFrame | None = None
         self.loaded_once = False
+        self.last_error: BaseException | None = None
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -56,8 +58,11 @@ class LoadingController(Controller):
         self.statusMessage.emit(f"Opening {redact(target)}…")
 
         def work(progress, cancel):
-            store = open_store(target)
-            return store, store.experiments(view)
+            auth = credentials.auth_for(target)  # the connect dialog's, or None (keyring read here)
+            store = open_store(target, auth=auth)
+            exps = store.experiments(view)
+            credentials.accepted(target, auth)  # a secret the user chose to keep -> keyring
+            return store, exps
 
         self.start("open", work, self._opened, self._open_failed,
                    on_cancel=lambda: self.loadingChanged.emit(False, ""))
@@ -84,6 +89,7 @@ class LoadingController(Controller):
         self._problems()
 
     def _open_failed(self, exc) -> None:
+        self.last_error = exc  # the connect dialog offers to re-enter a refused password
         self.loadingChanged.emit(False, "")
         msg = user_message(exc)
         self.statusMessage.emit(msg)

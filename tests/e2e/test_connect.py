@@ -1,0 +1,179 @@
+"""The connect dialog against a real `mlflow server --app-name basic-auth`, with a real keyring
+backend (an encrypted file keyring in a temporary home): a refused password or token says so
+and the dialog comes back with the URL; the right password lists the runs and is kept in the
+keyring only, and comes back from it on the next connect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from PySide6.QtCore import QTimer
+from test_credentials import basic_auth, no_credentials  # noqa: F401 - the server, a clean env
+from test_registry_server import ADMIN
+from test_secrets import _texts
+
+from mlscope.core import AuthError, credentials, keyring_store, open_store
+from mlscope.core.credentials import ServerAuth
+
+pytestmark = pytest.mark.timeout(900)
+WRONG = "not-the-Admin-Pass-77"
+BAD_TOKEN = "tok-Invalid-Value-31"
+RUNS = 3
+
+
+@pytest.fixture(scope="module")
+def server(basic_auth):  # noqa: F811
+    """The basic-auth server with one experiment of RUNS runs, logged by MLflow's client."""
+    from mlflow.tracking import MlflowClient
+
+    env = {"MLFLOW_TRACKING_USERNAME": ADMIN[0], "MLFLOW_TRACKING_PASSWORD": ADMIN[1]}
+    with mock.patch.dict(os.environ, env):
+        client = MlflowClient(basic_auth)
+        exp = client.create_experiment("connect")
+        for i in range(RUNS):
+            run = client.create_run(exp, run_name=f"r{i}")
+            client.log_metric(run.info.run_id, "loss", 1.0 / (i + 1))
+            client.set_terminated(run.info.run_id)
+    return basic_auth
+
+
+@pytest.fixture
+def encrypted_keyring(tmp_path, monkeypatch):
+    """keyrings.alt's encrypted file keyring in a temporary home, unlocked as a desktop
+    keyring is after login: a real backend, not a mock."""
+    import keyring
+    from keyrings.alt.file import EncryptedKeyring
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    kr = EncryptedKeyring()
+    (tmp_path / "keyring").mkdir()
+    kr.file_path = str(tmp_path / "keyring" / "crypted_pass.cfg")
+    kr.keyring_key = "test-master-Key-7"
+    old = keyring.get_keyring()
+    keyring.set_keyring(kr)
+    yield kr
+    keyring.set_keyring(old)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, no_credentials):  # noqa: F811
+    from mlscope.ui.main_window import MainWindow
+    from mlscope.ui.settings import Settings
+
+    w = MainWindow(Settings(tmp_path / "config" / "settings.json"))
+    qtbot.addWidget(w)
+    w.resize(1300, 800)
+    w.show()
+    yield w
+    for page in w.pages():
+        page.shutdown()
+
+
+class Answers:
+    """Answers each connect dialog as it is shown (they are modal): records what it showed,
+    then fills it with the next (url, kind, user, secret) and presses Connect, or Cancel when
+    none is left."""
+
+    def __init__(self, window, *answers):
+        self.window, self.answers, self.seen, self._last = window, list(answers), [], None
+        self.timer = QTimer(interval=50, timeout=self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        dlg = getattr(self.window, "connect_dialog", None)
+        if dlg is None or dlg is self._last or not dlg.isVisible():
+            return
+        self._last = dlg
+        self.seen.append({"error": dlg.error.text() if dlg.error.isVisible() else "",
+                          "url": dlg.value(), "username": dlg.username.text(),
+                          "placeholder": dlg.secret.placeholderText(),
+                          "keyring": dlg.save_secret.isEnabled()})
+        if not self.answers:
+            dlg.reject()
+            return
+        url, kind, user, secret = self.answers.pop(0)
+        if url is not None:
+            dlg.url.setCurrentText(url)
+        dlg.kind.setCurrentIndex(dlg.kind.findData(kind))
+        if user is not None:
+            dlg.username.setText(user)
+        dlg.secret.setText(secret)
+        dlg.accept()
+
+
+def loaded(window) -> bool:
+    page = window.page()
+    return page is not None and page.loaded_once and not page.is_loading()
+
+
+def test_explicit_credentials_come_before_mlflows_environment(server, no_credentials,  # noqa: F811
+                                                              monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", WRONG)
+    store = open_store(server, auth=ServerAuth("basic", ADMIN[0], ADMIN[1]))
+    assert len(store.runs(view="all")) == RUNS
+    with pytest.raises(AuthError) as err:
+        open_store(server, auth=ServerAuth("token", secret=BAD_TOKEN))
+    # MLflow's basic-auth app takes no tokens (with its credential cache on, as here, it fails
+    # with HTTP 500 on one instead of refusing it): the words say what to choose instead.
+    assert "takes a username and password, not a token" in str(err.value)
+    assert "connect dialog" in str(err.value)
+    assert BAD_TOKEN not in str(err.value)
+
+
+def test_a_wrong_password_is_said_then_the_right_one_lists_runs_and_is_kept_in_the_keyring(
+        server, encrypted_keyring, window, qtbot, capfd):
+    answers = Answers(window, (server, "basic", ADMIN[0], WRONG),
+                      (None, "basic", ADMIN[0], ADMIN[1]))
+    window.connect_action.trigger()
+    qtbot.waitUntil(lambda: len(answers.seen) == 2 and loaded(window), timeout=120_000)
+    again = answers.seen[1]
+    assert f"rejected the password of user '{ADMIN[0]}'" in again["error"]
+    assert "connect dialog" in again["error"] and "Traceback" not in again["error"]
+    assert again["url"] == server and again["username"] == ADMIN[0]
+    page = window.page()
+    assert window.tabs.count() == 1 and page.stack.currentWidget() is page.split
+    assert page.runs.model.total_runs() == RUNS
+    assert keyring_store.load(server, ADMIN[0]) == ADMIN[1]  # saved once the server accepted it
+    assert window.settings.get("servers")[0] == {
+        "url": server, "kind": "basic", "username": ADMIN[0], "verify": True,
+        "ca_bundle": None, "keyring": True}
+
+    # The next launch: nothing in memory; the password comes back from the keyring.
+    window.close_tab(0)
+    credentials.forget(server)
+    answers = Answers(window, (None, "basic", None, ""))
+    window.connect_action.trigger()
+    qtbot.waitUntil(lambda: len(answers.seen) == 1 and loaded(window), timeout=120_000)
+    assert "keyring" in answers.seen[0]["placeholder"] and answers.seen[0]["url"] == server
+    assert window.page().runs.model.total_runs() == RUNS
+
+    texts = _texts(window)
+    window.page().shutdown()
+    window.close()
+    for secret in (ADMIN[1], WRONG):
+        assert not [t for t in texts if secret in t]
+        written = [window.settings.path] + [
+            p for var in ("MLSCOPE_CONFIG_DIR", "MLSCOPE_CACHE_DIR", "MLSCOPE_DATA_DIR")
+            for p in Path(os.environ[var]).rglob("*") if p.is_file()]
+        assert [p for p in written if secret.encode() in p.read_bytes()] == []
+        assert secret not in os.environ.values()
+        out, err = capfd.readouterr()
+        assert secret not in out and secret not in err
+    assert ADMIN[1].encode() not in Path(encrypted_keyring.file_path).read_bytes()
+
+
+def test_an_invalid_token_is_said_and_the_dialog_comes_back(server, encrypted_keyring, window,
+                                                            qtbot):
+    answers = Answers(window, (server, "token", None, BAD_TOKEN))  # then Cancel
+    window.connect_action.trigger()
+    qtbot.waitUntil(lambda: len(answers.seen) == 2 and not answers.answers, timeout=120_000)
+    qtbot.waitUntil(lambda: window.tabs.count() == 0, timeout=10_000)
+    again = answers.seen[1]
+    assert "not a token" in again["error"] and again["url"] == server
+    assert BAD_TOKEN not in again["error"] and "Traceback" not in again["error"]
+    assert keyring_store.load(server, None) is None  # a refused token is not kept
+    assert not [t for t in _texts(window) if BAD_TOKEN in t]
