@@ -326,7 +326,10 @@ class SqlStore(Store):
         table = self._tables_cache
         if experiment_ids is None:
             return table
-        return table.subset(table.info.loc[table.info["experiment_id"].isin(experiment_ids), "run_id"])
+        keep = table.info["experiment_id"].isin(experiment_ids).to_numpy(bool)
+        if keep.all():  # every experiment asked for (the app's "all"): no copy to make
+            return table
+        return table.subset(table.info.loc[keep, "run_id"])
 
     def _read_all(self, progress=None) -> RunTable:
         cols = ", ".join([
