@@ -162,7 +162,11 @@ def unwritable_dir(tmp_path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("case", ["exists", "not-mlruns", "unwritable", "no-folder", "inside"])
+WORDS = {"exists": "already exists", "not-mlruns": "", "database": "only a file store",
+         "unwritable": "Cannot write", "no-folder": "does not exist", "inside": "inside"}
+
+
+@pytest.mark.parametrize("case", list(WORDS))
 def test_bad_input_is_refused_before_mlflow_starts_naming_the_path(source, tmp_path, case):
     root, _ids = source
     folder, target, named = root, None, None
@@ -173,6 +177,9 @@ def test_bad_input_is_refused_before_mlflow_starts_naming_the_path(source, tmp_p
     elif case == "not-mlruns":
         folder = named = tmp_path / "photos"
         folder.mkdir()
+    elif case == "database":
+        folder = named = tmp_path / "mlflow.db"
+        sqlite3.connect(folder).execute("CREATE TABLE t (x)").connection.close()
     elif case == "unwritable":
         named = unwritable_dir(tmp_path)
         target = named / "mlflow.db"
@@ -183,6 +190,6 @@ def test_bad_input_is_refused_before_mlflow_starts_naming_the_path(source, tmp_p
         target = named = root / "mlflow.db"
     with pytest.raises(MigrateError) as err:
         plan(folder, target)
-    assert str(named) in str(err.value)
+    assert str(named) in str(err.value) and WORDS[case] in str(err.value)
     if case == "exists":
         assert target.read_bytes() == b"mine"
