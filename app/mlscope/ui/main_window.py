@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.open_db_action = act("Open &Database…", "Ctrl+Shift+O", "database")
         self.connect_action = act("&Connect to Server…", "Ctrl+Shift+K", "server")
         self.demo_action = act("Open D&emo Store", None, "sparkles")
+        self.migrate_action = act("&Migrate to SQLite…", None, "database")
         self.close_tab_action = act("&Close Tab", QKeySequence.Close)
         self.quit_action = act("&Quit", QKeySequence.Quit)
         self.reload_action = act("&Reload", QKeySequence.Refresh, "reload")
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
             file.addAction(a)
         self.recent_menu = file.addMenu("Open &Recent")
         file.addAction(self.demo_action)
+        file.addAction(self.migrate_action)
         file.addSeparator()
         file.addAction(self.close_tab_action)
         file.addAction(self.quit_action)
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
         self.open_db_action.triggered.connect(self.ask_open_database)
         self.connect_action.triggered.connect(self.ask_connect)
         self.demo_action.triggered.connect(lambda: self.open_demo())
+        self.migrate_action.triggered.connect(self.ask_migrate)
         self.close_tab_action.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
         self.quit_action.triggered.connect(self.close)
         self.reload_action.triggered.connect(lambda: self._on_page(lambda p: p.reload()))
@@ -280,6 +283,17 @@ class MainWindow(QMainWindow):
         if page in self.pages():
             self.close_tab(self.tabs.indexOf(page))
         self.ask_connect(message, entry)
+
+    def ask_migrate(self):
+        """The current tab's mlruns folder (or one the user picks) into a new SQLite file."""
+        from .dialogs.migrate import MigrateDialog
+
+        loc = getattr(self.page() and self.page().store, "location", None)
+        dlg = MigrateDialog(str(loc.path) if loc is not None and loc.kind == "file" else "", self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.openRequested.connect(self.open_target)
+        dlg.open()
+        return dlg
 
     def open_demo(self, experiment: str | None = None) -> None:
         """Build the demo store once (it takes a while: MLflow's own client writes it)."""
