@@ -8,7 +8,7 @@ import pytest
 from mlscope.ui.dialogs.connect import ConnectDialog
 
 SECRET = "dialog-Secret-551"
-KEYRING = (True, "Saved in the system keyring (EncryptedKeyring).")
+KEYRING = (True, "Passwords and tokens are kept in the system keyring (EncryptedKeyring).")
 
 
 @pytest.fixture(autouse=True)

@@ -47,7 +47,7 @@ def status() -> tuple[bool, str]:
     if kr is None:
         return False, ("No system keyring is available, so passwords and tokens are not saved: "
                        "you type them at each connect (or set MLflow's variables).")
-    return True, f"Saved in the system keyring ({type(kr).__name__})."
+    return True, f"Passwords and tokens are kept in the system keyring ({type(kr).__name__})."
 
 
 def load(url: str, username: str | None) -> str | None:

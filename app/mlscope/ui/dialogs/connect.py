@@ -97,7 +97,7 @@ class ConnectDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Server URL", self.url)
-        form.addRow("Authentication", self.kind)
+        form.addRow("Sign in with", self.kind)
         self.username_label = QLabel("Username")
         form.addRow(self.username_label, self.username)
         form.addRow(self.secret_label, self.secret)
@@ -108,8 +108,8 @@ class ConnectDialog(QDialog):
         form.addRow("", self.insecure_warning)
         self._form = form
 
-        hint = QLabel("The URL you pass to <code>mlflow.set_tracking_uri()</code>. With "
-                      "authentication “None”, MLflow's own sources still apply "
+        hint = QLabel("The URL you pass to <code>mlflow.set_tracking_uri()</code>. Signing in with "
+                      "“None”, MLflow's own sources still apply "
                       "(MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN, "
                       "~/.mlflow/credentials).", wordWrap=True)
         hint.setStyleSheet("color: #64748b;")
