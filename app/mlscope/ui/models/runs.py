@@ -81,8 +81,10 @@ class _Column:
             else:
                 codes, uniques = pd.factorize(self.series(), use_na_sentinel=True)
                 uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-                numeric = pd.to_numeric(uniq, errors="coerce")
-                if len(uniq) and numeric.notna().all():
+                # names and ids fail on their first values: no parse of 100,000 of them
+                maybe = len(uniq) and pd.to_numeric(uniq[:64], errors="coerce").notna().all()
+                numeric = pd.to_numeric(uniq, errors="coerce") if maybe else None
+                if numeric is not None and numeric.notna().all():
                     keys = numeric.to_numpy(dtype="float64")
                 else:
                     folded = uniq.map(lambda x: x.casefold() if isinstance(x, str) else x)
