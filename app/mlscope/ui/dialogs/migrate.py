@@ -32,7 +32,7 @@ from mlscope.core.migrate import Report, default_target
 
 from ..tasks import Tasks
 
-REPAIRS_SHOWN = 12
+REPAIRS_SHOWN = 4
 
 
 class MigrateDialog(QDialog):
@@ -45,7 +45,7 @@ class MigrateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Migrate to SQLite")
         self.setObjectName("migrateDialog")
-        self.resize(640, 520)
+        self.resize(640, 300)
         self.tasks = Tasks(self, threads=1)
         self.handle = None
         self.report: Report | None = None
@@ -56,8 +56,8 @@ class MigrateDialog(QDialog):
         self.source_edit.setPlaceholderText("an mlruns folder")
         self.target_edit = QLineEdit(objectName="migrateTarget")
         self.target_edit.setPlaceholderText("mlflow.db beside the folder")
-        browse_source = QPushButton("Browse…")
-        browse_target = QPushButton("Choose…")
+        self.browse_buttons = browse_source, browse_target = (QPushButton("Browse…"),
+                                                              QPushButton("Choose…"))
         browse_source.clicked.connect(self._choose_source)
         browse_target.clicked.connect(self._choose_target)
         form = QFormLayout()
@@ -72,6 +72,7 @@ class MigrateDialog(QDialog):
         self.table = QTableWidget(0, 4, objectName="migrateCounts")
         self.table.setHorizontalHeaderLabels(["", "folder", "new database", ""])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.hide()
@@ -93,7 +94,8 @@ class MigrateDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.progress)
         lay.addWidget(self.message)
-        lay.addWidget(self.table, 1)
+        lay.addWidget(self.table, 10)
+        lay.addStretch(1)
         lay.addWidget(self.buttons)
         self.source_edit.textChanged.connect(self._explain)
         self.target_edit.textChanged.connect(self._explain)
@@ -141,6 +143,7 @@ class MigrateDialog(QDialog):
 
         source, target = self.source_edit.text().strip(), self._target()
         self.report = None
+        self.message.setToolTip("")
         self.table.hide()
         self.open_button.hide()
         self.progress.setRange(0, 0)  # busy until MLflow reports its first experiment
@@ -153,7 +156,7 @@ class MigrateDialog(QDialog):
         self._running(True)
 
     def _running(self, on: bool) -> None:
-        for w in (self.source_edit, self.target_edit, self.migrate_button):
+        for w in (self.source_edit, self.target_edit, self.migrate_button, *self.browse_buttons):
             w.setEnabled(not on)
         self.cancel_button.setText("Cancel" if on or self.report is None else "Close")
 
@@ -182,9 +185,11 @@ class MigrateDialog(QDialog):
         self.report = report
         self.progress.hide()
         self._show_counts(report)
+        self._running(False)
+        self.migrate_button.hide()  # done: a second click could only be refused
         self.open_button.show()
         self.open_button.setDefault(True)
-        self._running(False)
+        self.resize(self.width(), max(self.height(), 560))
 
     def _show_counts(self, report: Report) -> None:
         self.table.setRowCount(len(report.counts))
@@ -203,12 +208,14 @@ class MigrateDialog(QDialog):
                  f"Migrated into {p.target}, but {len(report.differences)} counts differ: "
                  + ", ".join(c.what for c in report.differences) + "."]
         if p.repairs:
-            names = ", ".join(f"{r.run_id} ({', '.join(r.missing)})"
-                              for r in p.repairs[:REPAIRS_SHOWN])
+            names = ", ".join(r.run_id for r in p.repairs[:REPAIRS_SHOWN])
+            self.message.setToolTip("\n".join(
+                f"experiment {r.experiment_id}, run {r.run_id}: no {', '.join(r.missing)}/"
+                for r in p.repairs))
             more = len(p.repairs) - REPAIRS_SHOWN
             lines.append(
                 f"{len(p.repairs)} runs lacked empty folders git does not keep; MLflow migrated "
-                f"them from a repaired temporary copy (the folder itself is untouched): {names}"
+                f"them from a repaired temporary copy (the folder is untouched): {names}"
                 + (f" and {more} more." if more > 0 else "."))
         self._say("\n".join(lines), error=not report.ok)
 
