@@ -6,8 +6,13 @@ keyring only, and comes back from it on the next connect."""
 from __future__ import annotations
 
 import os
+import socket
+import socketserver
+import ssl
+import threading
 from pathlib import Path
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -15,7 +20,7 @@ from test_credentials import basic_auth, no_credentials  # noqa: F401 - the serv
 from test_registry_server import ADMIN
 from test_secrets import _texts
 
-from mlscope.core import AuthError, credentials, keyring_store, open_store
+from mlscope.core import AuthError, ServerError, StoreError, credentials, keyring_store, open_store
 from mlscope.core.credentials import ServerAuth
 
 pytestmark = pytest.mark.timeout(900)
@@ -177,3 +182,86 @@ def test_an_invalid_token_is_said_and_the_dialog_comes_back(server, encrypted_ke
     assert BAD_TOKEN not in again["error"] and "Traceback" not in again["error"]
     assert keyring_store.load(server, None) is None  # a refused token is not kept
     assert not [t for t in _texts(window) if BAD_TOKEN in t]
+
+
+class _TlsProxy(socketserver.ThreadingTCPServer):
+    """HTTPS on 127.0.0.1 in front of the HTTP server (as a TLS-terminating proxy would be),
+    with a certificate from a test CA that the system does not trust."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, backend: str, context: ssl.SSLContext):
+        self.backend = urlsplit(backend)
+        self.context = context
+        super().__init__(("127.0.0.1", 0), _Pipe)
+
+
+class _Pipe(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        try:
+            front = self.server.context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # a client that refused our certificate
+        back = socket.create_connection((self.server.backend.hostname, self.server.backend.port))
+
+        def pump(src, dst):
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        t = threading.Thread(target=pump, args=(back, front), daemon=True)
+        t.start()
+        pump(front, back)
+        t.join(30)
+        front.close()
+        back.close()
+
+
+@pytest.fixture(scope="module")
+def https(server, tmp_path_factory):
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    pem = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    proxy = _TlsProxy(server, context)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{proxy.server_address[1]}", str(pem)
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def test_tls_verified_by_default_a_ca_bundle_or_insecure_as_mlflow_maps_them(
+        https, no_credentials, monkeypatch):  # noqa: F811
+    import requests
+
+    url, ca = https
+    # Set on many systems; requests would let it override a session's CA bundle or "insecure".
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
+    admin = {"kind": "basic", "username": ADMIN[0], "secret": ADMIN[1]}
+    with pytest.raises(ServerError) as err:  # the test CA is not the system's
+        open_store(url, auth=ServerAuth(**admin))
+    assert "TLS error" in str(err.value) and "CA bundle" in str(err.value)
+    assert ADMIN[1] not in str(err.value)
+    assert len(open_store(url, auth=ServerAuth(**admin, ca_bundle=ca)).runs(view="all")) == RUNS
+    assert len(open_store(url, auth=ServerAuth(**admin, verify=False)).runs(view="all")) == RUNS
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN[1])
+    monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", ca)  # MLflow's variables still work
+    assert len(open_store(url).runs(view="all")) == RUNS
+    monkeypatch.setenv("MLFLOW_TRACKING_INSECURE_TLS", "true")
+    with pytest.raises(StoreError, match="choose one"):  # MLflow refuses both as well
+        open_store(url)
+    monkeypatch.delenv("MLFLOW_TRACKING_SERVER_CERT_PATH")
+    assert len(open_store(url).runs(view="all")) == RUNS

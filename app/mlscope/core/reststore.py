@@ -123,7 +123,10 @@ class RestStore(Store):
         url = f"{self.uri}/{api}/2.0/mlflow/{path}"
         req = self._requests
         try:
-            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's
+            # verify (its issue 3829), which would drop the CA bundle or 'insecure' choice.
+            resp = self.session.request(method, url, timeout=self.timeout,
+                                        verify=self.session.verify, **kwargs)
         except req.exceptions.Timeout as exc:
             raise ServerError(f"{self.uri} did not answer within {self.timeout[1]:.0f} s.", self.uri) from exc
         except req.exceptions.SSLError as exc:
