@@ -40,14 +40,17 @@ def read(store, partial=None, cancel=None) -> Listing:
                             latest_per_stage(versions_frame(latest))))
     models = models_frame(rows)
     latest_text = latest_per_stage(versions_frame(latest))
-    names = sorted(models["name"])
     done: list = []
+    seen: set = set()
     for page_rows, last in rest.version_pages(store, rows):
         _check(cancel)
         done += page_rows
+        seen.update(r[0] for r in page_rows)
         if partial is not None and last is not None:
-            loaded = frozenset(n for n in names if n < last)
-            partial(Listing(models, versions_frame(done), loaded, latest_text))
+            # In name order a model's versions come together: every model seen is complete
+            # but the page's last. (The server's order, not Python's: PostgreSQL and MySQL
+            # collations sort names differently.) A model without versions waits for the end.
+            partial(Listing(models, versions_frame(done), frozenset(seen - {last}), latest_text))
     # Every page read: a model without versions is complete too.
     return Listing(models, versions_frame(done))
 
