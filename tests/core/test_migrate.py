@@ -83,7 +83,7 @@ def test_folder_to_sqlite_beside_it_untouched_and_nothing_lost(migrated):
     assert counts["registered models"] == 3 and counts["model versions"] == 5
     assert "Migration summary" in report.mlflow_summary and str(target) in report.mlflow_summary
     assert seen[-1][0] == seen[-1][1] == report.plan.experiments + report.plan.models
-    assert report.plan.repairs == []
+    assert report.plan.repairs == [] and report.plan.trashed_active == []
     # one plain file, like any sqlite:/// store MLflow creates (no WAL left behind)
     con = sqlite3.connect(target)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
@@ -117,6 +117,8 @@ def test_git_committed_folder_is_repaired_on_a_copy(source, tmp_path):
         "metrics", "params", "artifacts"}
     assert ids["parent"] in repaired and "params" in repaired[ids["parent"]]
     assert set(repaired[ids["long"]]) == {"params", "artifacts"}  # in .trash: found there too
+    # in .trash but its meta.yaml says active: still deleted in the database, as in the folder
+    assert report.plan.trashed_active == [ids["gamma"]]
     assert report.ok, report.differences
     assert sorted(os.listdir(tmp_path / "elsewhere")) == ["moved.db"]
     # MLflow reads the migrated runs as it reads the folder once its folders are restored

@@ -48,6 +48,7 @@ def test_migrate_from_the_file_menu_then_open_the_result(qtbot, window, project)
     text = dlg.message.text()
     assert str(target) in text and "repaired temporary copy" in text  # the git-dropped runs named
     assert dlg.report.plan.repairs[0].run_id in text
+    assert "stay deleted" in text and dlg.report.plan.trashed_active[0] in text
 
     with qtbot.waitSignal(window.storeOpened, timeout=60_000) as opened:
         qtbot.mouseClick(dlg.open_button, Qt.LeftButton)

@@ -6,7 +6,9 @@ hidden file beside the target which becomes the target only when MLflow has comm
 cancelled, failed or killed migration leaves nothing behind, and an existing file is never
 overwritten). The source folder is only read: a folder git committed without its empty
 ``metrics/``/``params/``/``tags/``/``artifacts/`` folders (which MLflow's file store cannot read
-in full) is repaired on a temporary copy of its metadata, and the report names those runs.
+in full) is repaired on a temporary copy of its metadata, and the report names those runs;
+on that copy too, experiments old MLflow moved to ``.trash`` while their meta.yaml still says
+active are marked deleted (as MLflow's file store lists them; its migration reads only meta.yaml).
 Afterwards both stores are read by mlscope's store layer and counted side by side.
 """
 
@@ -62,6 +64,13 @@ class Plan:
     experiments: int  # experiment folders MLflow will visit (with .trash)
     models: int  # registered model folders
     repairs: list[Repair] = field(default_factory=list)
+    # experiments old MLflow moved to .trash without marking them deleted: MLflow's file store
+    # lists them as deleted, its migration would make them active again
+    trashed_active: list[str] = field(default_factory=list)
+
+    @property
+    def needs_copy(self) -> bool:
+        return bool(self.repairs or self.trashed_active)
 
     @property
     def target_uri(self) -> str:
@@ -163,7 +172,7 @@ def plan(source, target=None) -> Plan:
     experiments = len(_numeric(root)) + len(_numeric(root / ".trash"))
     models_dir = root / "models"
     models = len([e for e in os.scandir(models_dir) if e.is_dir()]) if models_dir.is_dir() else 0
-    return Plan(root, target, experiments, models, find_repairs(root))
+    return Plan(root, target, experiments, models, find_repairs(root), trashed_active(root))
 
 
 def _can_write(folder: Path) -> bool:
@@ -175,7 +184,33 @@ def _can_write(folder: Path) -> bool:
         return False
 
 
-def repaired_copy(root: Path, repairs: list[Repair], into: Path) -> Path:
+def trashed_active(root: Path) -> list[str]:
+    """Experiments in ``.trash`` whose meta.yaml still says active."""
+    return [exp_id for exp_id in _numeric(root / ".trash")
+            if _stage(root / ".trash" / exp_id / "meta.yaml") != "deleted"]
+
+
+def _stage(meta: Path) -> str | None:
+    try:
+        for line in meta.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("lifecycle_stage:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
+def _mark_deleted(meta: Path) -> None:
+    """On the copy: say what the folder's place says (deleted), as MLflow's file store reads it."""
+    try:
+        lines = meta.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    lines = [ln for ln in lines if not ln.startswith("lifecycle_stage:")]
+    meta.write_text("\n".join(lines + ["lifecycle_stage: deleted"]) + "\n", encoding="utf-8")
+
+
+def repaired_copy(root: Path, p: Plan, into: Path) -> Path:
     """A copy of the store's metadata (run artifacts left out: MLflow's migration does not
     read them) with the missing empty folders added. The source is only read."""
 
@@ -191,6 +226,8 @@ def repaired_copy(root: Path, repairs: list[Repair], into: Path) -> Path:
     for _exp_id, run in _run_dirs(copy):
         for name in RUN_FOLDERS:
             (run / name).mkdir(exist_ok=True)
+    for exp_id in p.trashed_active:
+        _mark_deleted(copy / ".trash" / exp_id / "meta.yaml")
     return copy
 
 
@@ -214,9 +251,9 @@ def run_migration(p: Plan, progress=None, cancel=None) -> str:
     total = max(p.experiments + p.models, 1)
     partial = p.target.parent / f".{p.target.name}.mlscope-partial-{os.getpid()}"
     _remove(partial)
-    tmp = Path(tempfile.mkdtemp(prefix="mlscope-migrate-")) if p.repairs else None
+    tmp = Path(tempfile.mkdtemp(prefix="mlscope-migrate-")) if p.needs_copy else None
     try:
-        source = repaired_copy(p.source, p.repairs, tmp) if tmp else p.source
+        source = repaired_copy(p.source, p, tmp) if tmp else p.source
         lines = _run_child(source, f"sqlite:///{partial}", progress, cancel, total, p.experiments)
         _plain_journal(partial)
         try:
@@ -320,6 +357,7 @@ def count(target) -> dict[str, int]:
         exp_tags = int(experiments.filter(like="tags.", axis=1).notna().to_numpy().sum())
         return {
             "experiments": len(experiments),
+            "deleted experiments": int((experiments["lifecycle_stage"] == "deleted").sum()),
             "experiment tags": exp_tags,
             "runs": len(table.info),
             "deleted runs": int((table.info["lifecycle_stage"] == "deleted").sum()),

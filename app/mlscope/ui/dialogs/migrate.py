@@ -217,6 +217,10 @@ class MigrateDialog(QDialog):
                 f"{len(p.repairs)} runs lacked empty folders git does not keep; MLflow migrated "
                 f"them from a repaired temporary copy (the folder is untouched): {names}"
                 + (f" and {more} more." if more > 0 else "."))
+        if p.trashed_active:
+            lines.append(f"{len(p.trashed_active)} experiments in .trash whose meta.yaml says "
+                         "active stay deleted, as the folder lists them (marked on the copy): "
+                         + ", ".join(p.trashed_active) + ".")
         self._say("\n".join(lines), error=not report.ok)
 
     def _open_result(self) -> None:
