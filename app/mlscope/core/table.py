@@ -84,6 +84,28 @@ def isin(col: pd.Series, values) -> np.ndarray:
     return pc.is_in(arr, value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``df[mask]``, with pyarrow's ``filter`` on Arrow string columns: pandas turns the mask
+    into indices and takes, twice as slow on the million rows of 100,000 runs' params."""
+    arrow = {name: _arrow(df[name]) for name in df.columns} if df.columns.is_unique else {}
+    if not any(a is not None for a in arrow.values()):
+        return df[mask]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = pa.array(mask)
+    cols = {}
+    for name, arr in arrow.items():
+        col = df[name]
+        if arr is not None:
+            cols[name] = pd.array(pc.filter(arr, keep), dtype=col.dtype)
+        elif isinstance(col.dtype, np.dtype):
+            cols[name] = col.to_numpy()[mask]
+        else:
+            cols[name] = col.array[mask]
+    return pd.DataFrame(cols, index=df.index[mask], columns=df.columns)
+
+
 @dataclass
 class RunTable:
     """Every run of a store in long form.
@@ -103,7 +125,7 @@ class RunTable:
 
     def subset(self, run_ids) -> RunTable:
         keep = pd.unique(np.asarray(list(run_ids), dtype=object))
-        pick = lambda df: df[isin(df["run_id"], keep)] if df is not None else None  # noqa: E731
+        pick = lambda df: _rows(df, isin(df["run_id"], keep)) if df is not None else None  # noqa: E731
         return RunTable(pick(self.info), pick(self.metrics), pick(self.params), pick(self.tags),
                         pick(self.datasets))
 
