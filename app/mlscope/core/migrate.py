@@ -248,6 +248,10 @@ def run_migration(p: Plan, progress=None, cancel=None) -> str:
 
     ``progress(done, total)`` counts experiments and models; ``cancel()`` True kills the child
     and removes the partial file (then Cancelled is raised)."""
+    if getattr(sys, "frozen", False):  # a bundle's executable is mlscope, not a Python
+        raise MigrateError(
+            "This build of mlscope cannot start MLflow's migration. With MLflow installed, run: "
+            f"mlflow migrate-filestore --source {p.source} --target {p.target_uri}", str(p.source))
     total = max(p.experiments + p.models, 1)
     partial = p.target.parent / f".{p.target.name}.mlscope-partial-{os.getpid()}"
     _remove(partial)
