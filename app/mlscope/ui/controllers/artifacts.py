@@ -13,6 +13,7 @@ import html
 import os
 from pathlib import Path
 
+import pandas as pd
 from PySide6.QtCore import QSize, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
@@ -168,7 +169,8 @@ class ArtifactsController(Controller):
         self._complete: set[tuple[int, str]] = set()  # remote folders fully downloaded
         self.select_after_load: str | None = None
         self._pending: list[str] | None = None
-        self._infos: dict[str, dict] = {}  # run_id -> artifact_uri, experiment_id (the frame)
+        self._frame = None  # the runs table's frame: artifact_uri, experiment_id, names
+        self._rows = None  # run_id -> row of it, made on the first lookup
         self._models = None  # the store's logged models, read once
         v = self.view
         v.model.local_for = self._local_for
@@ -196,7 +198,7 @@ class ArtifactsController(Controller):
         super().set_store(store)
         self.cancel()
         self._sources.clear()
-        self._infos, self._models = {}, None
+        self._frame, self._rows, self._models = None, None, None
         self._pending = None
         self.source = None
         self._run_of_source = None
@@ -206,13 +208,33 @@ class ArtifactsController(Controller):
     def set_frame(self, frame) -> None:
         if frame is None or "run_id" not in getattr(frame, "columns", ()):
             return
-        if "artifact_uri" in frame.columns and "experiment_id" in frame.columns:
-            self._infos = {r: {"artifact_uri": u, "experiment_id": e} for r, u, e in zip(
-                frame["run_id"], frame["artifact_uri"], frame["experiment_id"], strict=True)}
-        col = "run_name" if "run_name" in frame.columns else "tags.mlflow.runName"
-        if col in frame.columns:
-            self.names = {r: (n if isinstance(n, str) and n else r[:8])
-                          for r, n in zip(frame["run_id"], frame[col], strict=True)}
+        # Kept as it is: a run is looked up when it is opened (dicts of every run cost
+        # seconds on the GUI thread at 100,000 runs).
+        self._frame, self._rows = frame, None
+
+    def _row(self, run_id: str) -> int | None:
+        frame = self._frame
+        if frame is None:
+            return None
+        if self._rows is None:
+            self._rows = pd.Index(frame["run_id"])
+        try:
+            i = self._rows.get_loc(run_id)
+        except KeyError:
+            return None
+        return i if isinstance(i, int) else None
+
+    def _infos(self, run_ids) -> dict[str, dict]:
+        """run_id -> artifact_uri and experiment_id, from the table, for these runs."""
+        frame, out = self._frame, {}
+        if frame is None or not {"artifact_uri", "experiment_id"} <= set(frame.columns):
+            return out
+        for rid in run_ids:
+            i = self._row(rid)
+            if i is not None:
+                out[rid] = {"artifact_uri": frame["artifact_uri"].iat[i],
+                            "experiment_id": frame["experiment_id"].iat[i]}
+        return out
 
     def set_colors(self, colors) -> None:
         self.colors = colors
@@ -243,7 +265,11 @@ class ArtifactsController(Controller):
 
     # -- opening a tree ------------------------------------------------------------------
     def label(self, run_id: str) -> str:
-        return self.names.get(run_id) or run_id[:8]
+        name, frame, i = self.names.get(run_id), self._frame, self._row(run_id)
+        if not name and i is not None:
+            col = "run_name" if "run_name" in frame.columns else "tags.mlflow.runName"
+            name = frame[col].iat[i] if col in frame.columns else None
+        return name if isinstance(name, str) and name else run_id[:8]
 
     def _open_run(self, run_id: str) -> None:
         store = self.store
@@ -251,7 +277,7 @@ class ArtifactsController(Controller):
             return
         known = self._sources.get(run_id)
         label = self.label(run_id)
-        infos, models = dict(self._infos), self._models
+        infos, models = self._infos([run_id]), self._models
 
         def work(progress, cancel):
             if known is not None:
@@ -426,7 +452,7 @@ class ArtifactsController(Controller):
         store, run_ids = self.store, list(self.run_ids)
         known = dict(self._sources)
         names = {r: self.label(r) for r in run_ids}
-        infos, models = dict(self._infos), self._models
+        infos, models = self._infos(run_ids), self._models
         if entry.is_dir:
             self.view.grid.clear()
             self.statusMessage.emit("Side by side shows files: pick a file in the tree.")

@@ -73,7 +73,7 @@ class RegistryController(Controller):
         self.versions = None  # every model's versions, once all are read
         self.listing: L.Listing | None = None  # what the view shows (maybe still coming)
         self._alone: dict[str, pd.DataFrame] = {}  # models read on their own while streaming
-        self._frame_runs: set[str] = set()  # the runs in the table
+        self._frame_runs = pd.Index([])  # the runs in the table (no set: 100,000 runs cost 0.3 s)
         self.dialog: D.ChangeDialog | None = None
         self.last: C.Change | None = None  # the last write, offered for undo
         self._runs: list[str] = []
@@ -106,7 +106,7 @@ class RegistryController(Controller):
 
     def set_frame(self, frame) -> None:
         ids = frame["run_id"] if frame is not None and "run_id" in getattr(frame, "columns", ()) else []
-        self._frame_runs = set(ids)
+        self._frame_runs = pd.Index(ids)
 
     def reload(self, fresh: bool = False) -> None:
         """Read the registry again (after a write: ``fresh``, so no cache answers)."""
