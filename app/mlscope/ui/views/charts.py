@@ -1002,12 +1002,14 @@ class ChartPanel(QWidget):
 
     def _fill_legend(self, entries) -> None:
         self.legend_list.clear()
+        runs_of: dict[tuple, list] = {}  # (name, colour) -> its runs, for Compare
+        for r in self._run_ids:
+            runs_of.setdefault((self._name(r), self.colors.color(r)), []).append(r)
         for name, color, _style in entries:
             pix = QPixmap(12, 12)
             pix.fill(QColor(color))
             item = QListWidgetItem(QIcon(pix), name)
-            item.setData(Qt.UserRole, [r for r in self._run_ids  # its runs, for Compare
-                                       if self._name(r) == name and self.colors.color(r) == color])
+            item.setData(Qt.UserRole, runs_of.get((name, color), []))
             self.legend_list.addItem(item)
         if self.group_combo.currentData() is None:
             shown = {n for n, _, _ in entries}
