@@ -1,0 +1,229 @@
+"""A copy of each tracking server's last runs on disk, so that reopening shows them at once and
+an unreachable server still opens (read-only, marked offline).
+
+One folder per server under ``cache_dir()/servers``, named by a hash of the URL without its
+password: the runs frame and the experiments frame as Parquet (pandas' dtypes come back as
+they were) and ``meta.json`` (when, which experiments, which view, mlscope's version). Only
+what the table showed is kept: never headers, tokens or passwords. Every file is written to a
+temporary name then renamed, and ``meta.json`` names the generation of Parquet files it goes
+with, so a reader never pairs files of two saves. Only the servers used last are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ServerError, StoreError
+from .locate import Location
+from .paths import cache_dir
+from .secrets import without_password
+from .store import Store, check_view, in_view
+
+KEEP_SERVERS = 20  # the servers used last keep their copy; older ones are removed
+META = "meta.json"
+
+
+def server_uri(target) -> str | None:
+    """The tracking server URL ``target`` names (a URL or a rest Location), None otherwise."""
+    if isinstance(target, Location):
+        return target.uri if target.kind == "rest" else None
+    text = str(target)
+    return text if text.lower().startswith(("http://", "https://")) else None
+
+
+def _normal(uri: str) -> str:
+    return without_password(str(uri)).rstrip("/")
+
+
+def root() -> Path:
+    return cache_dir() / "servers"
+
+
+def folder(uri: str) -> Path:
+    """The server's folder: a hash of its URL with no password in it (nor in the name)."""
+    return root() / hashlib.sha256(_normal(uri).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Cached:
+    """What was saved for one server."""
+
+    uri: str  # without password
+    runs: pd.DataFrame
+    experiments: pd.DataFrame
+    experiment_ids: list[str]
+    view: str
+    saved_at: float  # epoch seconds
+    version: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def age_words(self, now: float | None = None) -> str:
+        """"3 minutes old", for the bar above the table."""
+        s = max(0.0, (now or time.time()) - self.saved_at)
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+            if s >= size:
+                n = int(s // size)
+                return f"{n} {unit}{'' if n == 1 else 's'} old"
+        return "less than a minute old"
+
+    def saved_words(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _objects(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c, t in frame.dtypes.items() if pd.api.types.is_object_dtype(t)]
+
+
+def _read(path: Path, objects) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    for c in objects:  # None stays None (pandas' string dtype would make it NaN)
+        if c in frame.columns and frame[c].dtype != object:
+            frame[c] = pd.Series(table.column(c).to_numpy(zero_copy_only=False), dtype=object,
+                                 index=frame.index)
+    return frame
+
+
+def save(uri: str, runs: pd.DataFrame, experiments: pd.DataFrame, experiment_ids, view: str) -> Path:
+    """Keep this server's runs (the frame the table shows) and experiments; returns the folder."""
+    from mlscope import __version__
+
+    where = folder(uri)
+    where.mkdir(parents=True, exist_ok=True)
+    gen = uuid.uuid4().hex[:12]
+    names = {"runs": f"runs-{gen}.parquet", "experiments": f"experiments-{gen}.parquet"}
+    for frame, name in ((runs, names["runs"]), (experiments, names["experiments"])):
+        _write_atomic(where / name, lambda p, f=frame: f.to_parquet(p, index=True))
+    meta = {"uri": _normal(uri), "saved_at": time.time(), "experiment_ids": [str(e) for e in experiment_ids],
+            "view": view, "mlscope": __version__, "files": names,
+            # pandas reads text back as its string dtype; these columns were object
+            "object_columns": {"runs": _objects(runs), "experiments": _objects(experiments)}}
+    _write_atomic(where / META, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    for old in where.iterdir():  # the generations no meta.json names any more
+        if old.suffix == ".parquet" and old.name not in names.values():
+            with contextlib.suppress(OSError):
+                old.unlink()
+    _prune()
+    return where
+
+
+def _prune() -> None:
+    try:
+        folders = sorted((p for p in root().iterdir() if (p / META).exists()),
+                         key=lambda p: (p / META).stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in folders[KEEP_SERVERS:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load(uri: str, problem=None) -> Cached | None:
+    """The server's saved copy, None if there is none. A copy that cannot be read is
+    removed and treated as absent; ``problem(where, message)`` hears why."""
+    where = folder(uri)
+    meta_path = where / META
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        files, objects = meta["files"], meta.get("object_columns", {})
+        return Cached(uri=meta["uri"], runs=_read(where / files["runs"], objects.get("runs", [])),
+                      experiments=_read(where / files["experiments"], objects.get("experiments", [])),
+                      experiment_ids=[str(e) for e in meta["experiment_ids"]],
+                      view=check_view(meta.get("view", "active")), saved_at=float(meta["saved_at"]),
+                      version=str(meta.get("mlscope", "")))
+    except Exception as exc:  # noqa: BLE001 - any damage: the copy is dropped, the app goes on
+        if problem is not None:
+            problem(str(where), f"The cached copy of {_normal(uri)} could not be read and was "
+                                f"removed ({type(exc).__name__}: {exc}).")
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+
+
+def clear() -> int:
+    """Remove every server's copy; returns how many there were."""
+    base = root()
+    n = sum(1 for p in base.iterdir() if p.is_dir()) if base.is_dir() else 0
+    shutil.rmtree(base, ignore_errors=True)
+    return n
+
+
+class CachedStore(Store):
+    """A server's saved copy, read-only, as a Store: the table, experiments and each run's
+    latest values work; what was never saved (metric histories, artifacts, filters that need
+    the server) says it is offline."""
+
+    kind = "rest"
+    cheap_counts = False
+
+    def __init__(self, cached: Cached, reason: str = ""):
+        super().__init__(cached.uri, Location("rest", cached.uri))
+        self.cached = cached
+        self.offline = bool(reason)
+        self.reason = reason
+        self.read_only_note = ""
+
+    def _offline(self, what: str) -> ServerError:
+        return ServerError(f"{what} needs the server; showing the copy of {self.cached.saved_words()}.",
+                           self.uri)
+
+    def _experiments_all(self) -> pd.DataFrame:
+        return self.cached.experiments
+
+    def _search_runs(self, experiment_ids, filter_string, order_by, view, attributes, progress,
+                     cancel, partial) -> pd.DataFrame:
+        if filter_string or order_by:
+            raise self._offline("Searching or sorting by the server")
+        frame = self.cached.runs
+        if "lifecycle_stage" in frame:
+            frame = in_view(frame, view)
+        if experiment_ids is not None:
+            frame = frame[frame["experiment_id"].astype(str).isin(experiment_ids)]
+        return frame.reset_index(drop=True)
+
+    def run(self, run_id: str) -> dict:
+        rows = self.cached.runs[self.cached.runs["run_id"] == run_id]
+        if rows.empty:
+            raise StoreError(f"Run {run_id} is not in the cached copy of {self.uri}.", self.uri)
+        row = rows.iloc[0]
+
+        def part(prefix):
+            return {c[len(prefix):]: row[c] for c in rows.columns
+                    if c.startswith(prefix) and row[c] is not None and row[c] == row[c]}
+
+        info = {c: row[c] for c in rows.columns if "." not in c}
+        for col in ("start_time", "end_time"):  # the frame's datetimes -> epoch ms, as stores give
+            v = info.get(col)
+            info[col] = v.value // 1_000_000 if isinstance(v, pd.Timestamp) else float("nan")
+        return {"info": info, "params": part("params."),
+                "metrics": {k: {"value": v, "step": 0, "timestamp": 0}
+                            for k, v in part("metrics.").items()},
+                "tags": part("tags."), "inputs": [], "logged_models": []}
+
+    def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
+        raise self._offline("Metric history")
+
+    def change_token(self, experiment_ids):
+        return None
