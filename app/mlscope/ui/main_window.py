@@ -24,6 +24,7 @@ from . import theme
 from .settings import Settings
 from .store_page import StorePage
 from .views.welcome import WelcomePage
+from .warm_up import WarmUp
 
 WARM_UP_DELAY_MS = 3000
 
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._painted = False
         self._warmed = False  # MLflow's search parser imported in the background, once
+        self.warm_up = WarmUp()  # the store layer's imports, after the first paint
 
         self.welcome = WelcomePage()
         self.tabs = QTabWidget(objectName="storeTabs")
@@ -469,8 +471,17 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             QTimer.singleShot(0, self.firstPainted.emit)
+            QTimer.singleShot(0, self._warm_up_store)
+
+    def _warm_up_store(self) -> None:
+        """Import the store layer while the user chooses a store. Not when a store is already
+        opening (a target on the command line): its worker imports what it needs, and a second
+        thread importing beside it would only compete with it for the interpreter."""
+        if not self.pages():
+            self.warm_up.start()
 
     def closeEvent(self, event) -> None:
+        self.warm_up.cancel()
         self.settings.set("geometry", bytes(self.saveGeometry().toBase64()).decode())
         self._save_session()
         for p in self.pages():
