@@ -3,7 +3,7 @@
 MLflow imports much of itself inside functions, by name or through plugin registries, so
 PyInstaller's import scan alone misses some. This runs, in a fresh interpreter, the calls
 mlscope makes (the search-syntax parser, the client on a file store and on SQLite, registry
-writes, artifact listing) and prints every ``mlflow.*`` module that got loaded; the spec
+writes, artifact listing, MLflow's file-store migration) and prints every ``mlflow.*`` module that got loaded; the spec
 bundles exactly those (plus what the scan finds)."""
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ with tempfile.TemporaryDirectory() as d:
     c.set_registered_model_alias("model", "champion", v.version)
     c.delete_registered_model_alias("model", "champion")
     get_artifact_repository(uri).list_artifacts()
+    from pathlib import Path
+    from mlflow.store.fs2db import migrate  # "Migrate to SQLite", run by the bundle itself
+    migrate(Path(d) / "mlruns", "sqlite:///" + os.path.join(d, "migrated.db"), progress=False)
 print("\n".join(sorted(m for m in sys.modules if m == "mlflow" or m.startswith("mlflow."))))
 """
 

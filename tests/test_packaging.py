@@ -332,6 +332,26 @@ def test_bundle_reads_big_folders_and_databases(bundle, tmp_path, big_mlruns_cop
             assert counts[0] >= PARALLEL_MIN
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_bundle_runs_mlflows_migration_itself(bundle, tmp_path):
+    """"Migrate to SQLite" inside the bundle: no Python beside it to run ``-c``, so the
+    program runs MLflow's migration as its own child; MLflow's client reads the result."""
+    from mlflow.tracking import MlflowClient
+
+    program = bundle[0]
+    store = _mlflow_store(tmp_path / "store" / "mlruns")
+    db = tmp_path / "migrated.db"
+    r = subprocess.run([str(program), "--mlscope-migrate-child", str(store), f"sqlite:///{db}"],
+                       env=_bundle_env(tmp_path / "b"), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    client = MlflowClient(f"sqlite:///{db}")
+    exp = client.get_experiment_by_name("bundle-check")
+    runs = client.search_runs([exp.experiment_id])
+    assert sorted(run.data.metrics["loss"] for run in runs) == [0.3, 0.5, 0.9]
+
+
 @pytest.fixture
 def big_mlruns_copy(tmp_path_factory):
     """More runs than the count from which the reader starts worker processes, in MLflow's

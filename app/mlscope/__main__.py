@@ -74,6 +74,11 @@ def default_target(cwd: Path | None = None) -> str | None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--mlscope-migrate-child"]:  # the bundle running MLflow's migration
+        from mlscope.core.migrate import child_main
+
+        return child_main(argv[1:])
     args = parse_args(argv)
     # The registry's writes run MLflow's client in this process: no telemetry thread (it calls
     # out to the network and races other threads on os.environ).

@@ -44,6 +44,20 @@ migrate(Path(sys.argv[1]), sys.argv[2], progress=True)
 """
 
 
+CHILD_FLAG = "--mlscope-migrate-child"  # `mlscope --mlscope-migrate-child SOURCE URI`
+
+
+def child_main(args: list[str]) -> int:
+    """The migration child inside a bundle (no ``python -c`` there): what ``_CHILD`` does."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from mlflow.store.fs2db import migrate
+
+    migrate(Path(args[0]), args[1], progress=True)
+    return 0
+
+
 class MigrateError(StoreError):
     """The migration cannot start or did not finish; the message names the path."""
 
@@ -248,10 +262,6 @@ def run_migration(p: Plan, progress=None, cancel=None) -> str:
 
     ``progress(done, total)`` counts experiments and models; ``cancel()`` True kills the child
     and removes the partial file (then Cancelled is raised)."""
-    if getattr(sys, "frozen", False):  # a bundle's executable is mlscope, not a Python
-        raise MigrateError(
-            "This build of mlscope cannot start MLflow's migration. With MLflow installed, run: "
-            f"mlflow migrate-filestore --source {p.source} --target {p.target_uri}", str(p.source))
     total = max(p.experiments + p.models, 1)
     partial = p.target.parent / f".{p.target.name}.mlscope-partial-{os.getpid()}"
     _remove(partial)
@@ -290,7 +300,9 @@ def _plain_journal(db: Path) -> None:
 
 def _run_child(source: Path, uri: str, progress, cancel, total: int, experiments: int) -> list:
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(source), uri],
+    # A bundle's executable is mlscope itself, which runs the same child on a flag of its own.
+    child = [CHILD_FLAG] if getattr(sys, "frozen", False) else ["-c", _CHILD]
+    proc = subprocess.Popen([sys.executable, *child, str(source), uri],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, text=True, encoding="utf-8", errors="replace")
     lines: queue.Queue = queue.Queue()
