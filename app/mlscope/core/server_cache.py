@@ -37,7 +37,7 @@ def server_uri(target) -> str | None:
     """The tracking server URL ``target`` names (a URL or a rest Location), None otherwise."""
     if isinstance(target, Location):
         return target.uri if target.kind == "rest" else None
-    text = str(target)
+    text = str(target).strip()
     return text if text.lower().startswith(("http://", "https://")) else None
 
 
@@ -144,22 +144,38 @@ def load(uri: str, problem=None) -> Cached | None:
     removed and treated as absent; ``problem(where, message)`` hears why."""
     where = folder(uri)
     meta_path = where / META
-    if not meta_path.exists():
-        return None
+    for attempt in range(3):
+        try:
+            text = meta_path.read_text()
+        except FileNotFoundError:
+            return None
+        try:
+            return _load(where, json.loads(text))
+        except Exception as exc:  # noqa: BLE001 - any damage: the copy is dropped, the app goes on
+            if attempt < 2 and _changed(meta_path, text):
+                continue  # a save replaced the copy while it was read: read the new one
+            if problem is not None:
+                problem(str(where), f"The cached copy of {_normal(uri)} could not be read and "
+                                    f"was removed ({type(exc).__name__}: {exc}).")
+            shutil.rmtree(where, ignore_errors=True)
+            return None
+    return None
+
+
+def _changed(meta_path: Path, text: str) -> bool:
     try:
-        meta = json.loads(meta_path.read_text())
-        files, objects = meta["files"], meta.get("object_columns", {})
-        return Cached(uri=meta["uri"], runs=_read(where / files["runs"], objects.get("runs", [])),
-                      experiments=_read(where / files["experiments"], objects.get("experiments", [])),
-                      experiment_ids=[str(e) for e in meta["experiment_ids"]],
-                      view=check_view(meta.get("view", "active")), saved_at=float(meta["saved_at"]),
-                      version=str(meta.get("mlscope", "")))
-    except Exception as exc:  # noqa: BLE001 - any damage: the copy is dropped, the app goes on
-        if problem is not None:
-            problem(str(where), f"The cached copy of {_normal(uri)} could not be read and was "
-                                f"removed ({type(exc).__name__}: {exc}).")
-        shutil.rmtree(where, ignore_errors=True)
-        return None
+        return meta_path.read_text() != text
+    except OSError:
+        return False
+
+
+def _load(where: Path, meta: dict) -> Cached:
+    files, objects = meta["files"], meta.get("object_columns", {})
+    return Cached(uri=meta["uri"], runs=_read(where / files["runs"], objects.get("runs", [])),
+                  experiments=_read(where / files["experiments"], objects.get("experiments", [])),
+                  experiment_ids=[str(e) for e in meta["experiment_ids"]],
+                  view=check_view(meta.get("view", "active")), saved_at=float(meta["saved_at"]),
+                  version=str(meta.get("mlscope", "")))
 
 
 def clear() -> int:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core import server_cache
 from ..core.secrets import redact, without_password
 from . import theme
 from .settings import Settings
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.connect_action = act("&Connect to Server…", "Ctrl+Shift+K", "server")
         self.demo_action = act("Open D&emo Store", None, "sparkles")
         self.migrate_action = act("&Migrate to SQLite…", None, "database")
+        self.clear_cache_action = act("Clear Cached Server Data")  # core.server_cache's copies
         self.close_tab_action = act("&Close Tab", QKeySequence.Close)
         self.quit_action = act("&Quit", QKeySequence.Quit)
         self.reload_action = act("&Reload", QKeySequence.Refresh, "reload")
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &Recent")
         file.addAction(self.demo_action)
         file.addAction(self.migrate_action)
+        file.addAction(self.clear_cache_action)
         file.addSeparator()
         file.addAction(self.close_tab_action)
         file.addAction(self.quit_action)
@@ -155,6 +158,8 @@ class MainWindow(QMainWindow):
         self.connect_action.triggered.connect(self.ask_connect)
         self.demo_action.triggered.connect(lambda: self.open_demo())
         self.migrate_action.triggered.connect(self.ask_migrate)
+        self.clear_cache_action.triggered.connect(lambda: self.status_label.setText(
+            f"Removed the cached copies of {server_cache.clear()} server(s)."))
         self.close_tab_action.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
         self.quit_action.triggered.connect(self.close)
         self.reload_action.triggered.connect(lambda: self._on_page(lambda p: p.reload()))

@@ -25,6 +25,7 @@ from .controllers.watch import WatchController
 from .dialogs.columns import ColumnChooser
 from .settings import Settings
 from .tasks import Tasks
+from .views.cache_bar import CacheBar
 from .views.detail import RunDetail
 from .views.error_page import ErrorPage
 from .views.experiments import ExperimentsPanel
@@ -78,9 +79,11 @@ class StorePage(QWidget):
         self.stack.addWidget(self.split)
         self.stack.addWidget(self.error_page)
         self.info_bar = InfoBar()
+        self.cache_bar = CacheBar()  # a server's saved copy: cached while refreshing, or offline
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
         lay.addWidget(self.info_bar)
+        lay.addWidget(self.cache_bar)
         lay.addWidget(self.stack)
         self._wire()
         # -- features: one controller each, with its view in the workspace or the left panel --
@@ -136,6 +139,8 @@ class StorePage(QWidget):
             ({i: 0 for i in e.model.experiment_ids()} if self.store.cheap_counts
              else e.model.counts) | c, last or e.model.last_run))
         ld.problemsChanged.connect(self._show_problems)
+        ld.cacheState.connect(self.cache_bar.show_state)
+        self.cache_bar.reconnectRequested.connect(self.open)
         sel.detailReady.connect(self._show_detail)
         sel.selectionSummary.connect(self.detail.show_selection)
         sel.detailMessage.connect(self.detail.show_message)

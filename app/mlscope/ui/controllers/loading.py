@@ -8,8 +8,8 @@ import time
 import pandas as pd
 from PySide6.QtCore import Signal
 
-from mlscope.core import credentials
-from mlscope.core.errors import FilterError, user_message
+from mlscope.core import credentials, server_cache
+from mlscope.core.errors import AuthError, FilterError, ServerError, user_message
 from mlscope.core.experiments import initial_experiments
 from mlscope.core.secrets import redact
 
@@ -35,6 +35,7 @@ class LoadingController(Controller):
     filterFailed = Signal(str)  # MLflow's parser message
     countsLoaded = Signal(object, object)  # runs per experiment, last activity per experiment
     problemsChanged = Signal(object)  # list of Problem
+    cacheState = Signal(str, bool)  # a server's saved copy is shown: words ("" once live), offline
 
     def __init__(self, tasks, target, settings, experiment: str | None = None, parent=None):
         super().__init__(tasks, None, parent)
@@ -47,6 +48,8 @@ class LoadingController(Controller):
         self.frame: pd.DataFrame | None = None
         self.loaded_once = False
         self.last_error: BaseException | None = None
+        self.exps: pd.DataFrame | None = None  # the experiments listed (kept with a server's runs)
+        self.cache_shown = False  # the table shows a server's saved copy, not a live read
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -54,21 +57,54 @@ class LoadingController(Controller):
         from mlscope.core import open_store
 
         target, view = self.target, self.view
+        server = server_cache.server_uri(target)
         self.loadingChanged.emit(True, "Opening store…")
         self.statusMessage.emit(f"Opening {redact(target)}…")
 
         def work(progress, cancel):
             auth = credentials.auth_for(target)  # the connect dialog's, or None (keyring read here)
-            store = open_store(target, auth=auth)
+            try:
+                store = open_store(target, auth=auth)
+            except ServerError as exc:  # unreachable (not refused: that asks for credentials)
+                cached = None if server is None or isinstance(exc, AuthError) else server_cache.load(server)
+                if cached is None:
+                    raise
+                return server_cache.CachedStore(cached, reason=user_message(exc)), None
             exps = store.experiments(view)
             credentials.accepted(target, auth)  # a secret the user chose to keep -> keyring
             return store, exps
 
         self.start("open", work, self._opened, self._open_failed,
                    on_cancel=lambda: self.loadingChanged.emit(False, ""))
+        if server is not None and self.store is None:  # the saved copy at once, while it connects
+            self.start("cache", lambda progress, cancel: server_cache.load(server),
+                       self._cache_read, lambda exc: None)
 
-    def _opened(self, result) -> None:
-        store, exps = result
+    def _cache_read(self, cached) -> None:
+        if cached is not None and self.store is None and self.running("open"):
+            self._show_cached(server_cache.CachedStore(cached))
+
+    def _show_cached(self, store) -> None:
+        """A server's saved copy in the table: at once while connecting, or offline."""
+        cached = store.cached
+        self._set_store(store)
+        known = set(cached.experiments["experiment_id"].astype(str))
+        self.experiment_ids = [e for e in self.experiment_ids or cached.experiment_ids if e in known]
+        self.exps = store.experiments(self.view)
+        self.opened.emit(store)
+        self.experimentsLoaded.emit(self.exps, self.experiment_ids)
+        self.frame = store.runs(self.experiment_ids, view=self.view, attributes=True)
+        self.cache_shown = True
+        self.runsLoaded.emit(self.frame, True)
+        if store.offline:
+            self.loadingChanged.emit(False, "")
+            text = f"Offline: showing the copy of {cached.saved_words()} (read-only). {store.reason}"
+            self.statusMessage.emit(f"Offline: {store.reason}")
+        else:
+            text = f"Cached, {cached.age_words()} — refreshing…"
+        self.cacheState.emit(text, store.offline)
+
+    def _set_store(self, store) -> None:
         old = self.store
         self.set_store(store)
         if old is not None and old is not store:
@@ -76,6 +112,14 @@ class LoadingController(Controller):
                 old.close()
             except Exception:  # noqa: BLE001 - closing the old store must not stop the new one
                 pass
+
+    def _opened(self, result) -> None:
+        store, exps = result
+        if isinstance(store, server_cache.CachedStore):
+            self._show_cached(store)
+            return
+        self._set_store(store)
+        self.exps = exps
         loc = store.location
         keep = self.experiment_ids or initial_experiments(
             exps, self.wanted_experiment or loc.experiment_id,
@@ -104,6 +148,7 @@ class LoadingController(Controller):
         store, view = self.store, self.view
 
         def done(exps):
+            self.exps = exps
             self.experimentsLoaded.emit(exps, self.experiment_ids)
             self.loaded_once = False
             self.load_runs()
@@ -157,7 +202,11 @@ class LoadingController(Controller):
 
         self.start("runs", work, lambda res: self._runs_loaded(res, filt, keep_selection),
                    self._runs_failed, self.progress.emit, self._runs_cancelled,
-                   self.runsStreamed.emit)
+                   self._streamed)
+
+    def _streamed(self, frame) -> None:
+        if not self.cache_shown:  # a saved copy stays whole until the live read is complete
+            self.runsStreamed.emit(frame)
 
     def _runs_loaded(self, result, filt: str, keep_selection: bool) -> None:
         frame, seconds = result
@@ -167,6 +216,7 @@ class LoadingController(Controller):
         what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
         self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
         self._problems()
+        self._keep_copy(frame, filt)
         if not self.store.cheap_counts and not filt:
             # Servers: counting would page through every run; the runs just read are counted.
             read = frame["experiment_id"].astype(str).value_counts().to_dict()
@@ -175,8 +225,27 @@ class LoadingController(Controller):
             self.loaded_once = True
             self.load_counts()
 
+    def _keep_copy(self, frame, filt: str) -> None:
+        """A server's live runs replace the saved copy on screen and on disk (on a worker)."""
+        store = self.store
+        if isinstance(store, server_cache.CachedStore):
+            return
+        if self.cache_shown:
+            self.cache_shown = False
+            self.cacheState.emit("", False)
+        uri, exps = server_cache.server_uri(store.location), self.exps
+        if uri is None or filt or exps is None:
+            return
+        ids, view = list(self.experiment_ids), self.view
+        self.start("cache-save", lambda progress, cancel: server_cache.save(uri, frame, exps, ids, view),
+                   lambda _where: None, lambda exc: self.statusMessage.emit(
+                       f"Could not keep a copy of the runs: {user_message(exc)}"))
+
     def _runs_failed(self, exc) -> None:
         self.loadingChanged.emit(False, "")
+        if self.cache_shown and not isinstance(exc, FilterError):
+            self.cacheState.emit(f"Showing the cached copy: the refresh failed ({user_message(exc)})",
+                                 True)
         if isinstance(exc, FilterError):
             self.filterFailed.emit(str(exc))
             self.statusMessage.emit("The filter is not valid MLflow search syntax.")

@@ -1,0 +1,34 @@
+"""The bar above a server's table while it shows the saved copy: "Cached, 3 minutes old —
+refreshing…", or "Offline: showing the copy of …" with Reconnect. Hidden once live."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+
+class CacheBar(QFrame):
+    reconnectRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent, objectName="cacheBar")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.label = QLabel(wordWrap=True, objectName="cacheBarText")
+        self.reconnect = QPushButton("Reconnect")
+        self.reconnect.clicked.connect(self.reconnectRequested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.reconnect)
+        self.offline = False
+        self.hide()
+
+    def show_state(self, text: str, offline: bool) -> None:
+        """``text`` empty: the table is live, the bar goes. ``offline``: offer Reconnect."""
+        self.offline = offline and bool(text)
+        self.label.setText(text)
+        self.reconnect.setVisible(self.offline)
+        self.setProperty("offline", self.offline)
+        self.setStyleSheet("#cacheBar { background: %s; }" % ("#f8e0b0" if self.offline else "#dde8f6")
+                           + " #cacheBarText { color: #222; }")
+        self.setVisible(bool(text))

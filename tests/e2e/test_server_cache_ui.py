@@ -1,0 +1,180 @@
+"""A real `mlflow server` opened in a store page: its runs are kept on disk, shown at once on
+the next open (then refreshed), and opened read-only, marked offline, when the server cannot
+be reached; Reconnect goes live again. The network between is a small proxy on 127.0.0.1
+that can be slowed down or switched off (the server itself stays as MLflow runs it)."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from mlflow_stores import MlflowServer, free_port
+from mlscope.core import server_cache
+from mlscope.core.reststore import RestStore
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length"}
+
+
+class Proxy:
+    """Forwards HTTP to ``upstream`` after ``delay`` seconds; ``stop()``/``start()`` on one port."""
+
+    def __init__(self, upstream: str):
+        self.upstream, self.delay, self.port = upstream, 0.0, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(proxy.delay)
+                r = requests.request(self.command, proxy.upstream + self.path, data=body,
+                                     headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                self.send_response(r.status_code)
+                for k, v in r.headers.items():
+                    if k.lower() not in HOP:
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            do_GET = do_POST = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = MlflowServer(tmp_path_factory.mktemp("server"))
+    client = MlflowClient(srv.url)
+    exp = client.create_experiment("cached")
+    for i in range(3):
+        run = client.create_run(exp, run_name=f"run-{i}")
+        client.log_param(run.info.run_id, "lr", str(0.1 * (i + 1)))
+        client.log_metric(run.info.run_id, "loss", 1.0 / (i + 1))
+        client.set_terminated(run.info.run_id)
+    proxy = Proxy(srv.url)
+    yield srv, proxy, client, exp
+    proxy.stop()
+    srv.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from mlscope.ui.settings import Settings
+
+    return Settings(tmp_path / "config" / "settings.json")
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from mlscope.ui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    for page in w.pages():
+        page.shutdown()
+
+
+def new_page(qtbot, settings, url):
+    from mlscope.ui.store_page import StorePage
+
+    page = StorePage(url, settings)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    page.open()
+    return page
+
+
+def live(page) -> bool:
+    return (isinstance(page.store, RestStore) and page.loaded_once and not page.is_loading()
+            and not page.cache_bar.isVisible())
+
+
+def test_a_live_read_keeps_a_copy(server, qtbot, settings):
+    _srv, proxy, _client, exp = server
+    page = new_page(qtbot, settings, proxy.url)
+    qtbot.waitUntil(lambda: live(page) and page.runs.model.rowCount() == 3, timeout=60_000)
+    qtbot.waitUntil(lambda: server_cache.load(proxy.url) is not None, timeout=10_000)
+    cached = server_cache.load(proxy.url)
+    assert len(cached.runs) == 3 and cached.experiment_ids == [exp]
+    assert set(cached.runs["run_id"]) == set(page.loading.frame["run_id"])
+    page.shutdown()
+
+
+def test_reopening_shows_the_copy_at_once_then_the_live_runs(server, qtbot, settings):
+    _srv, proxy, client, exp = server
+    assert server_cache.load(proxy.url) is not None  # the previous test's copy
+    new = client.create_run(exp, run_name="logged-meanwhile").info.run_id
+    proxy.delay = 1.5  # the live answer comes after the copy is up
+    try:
+        page = new_page(qtbot, settings, proxy.url)
+        qtbot.waitUntil(lambda: page.cache_bar.isVisible() and page.runs.model.rowCount() == 3,
+                        timeout=10_000)
+        assert "Cached" in page.cache_bar.label.text() and "refreshing" in page.cache_bar.label.text()
+        assert not page.runs.model.contains(new)
+        qtbot.waitUntil(lambda: live(page) and page.runs.model.rowCount() == 4, timeout=60_000)
+        assert page.runs.model.contains(new)
+    finally:
+        proxy.delay = 0.0
+    qtbot.waitUntil(lambda: len(getattr(server_cache.load(proxy.url), "runs", ())) == 4,
+                    timeout=10_000)
+    page.shutdown()
+
+
+def test_unreachable_server_opens_the_copy_offline_and_reconnects(server, qtbot, settings):
+    _srv, proxy, _client, _exp = server
+    proxy.stop()
+    page = new_page(qtbot, settings, proxy.url)
+    bar = page.cache_bar
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.offline and not page.is_loading(), timeout=30_000)
+    assert "Offline: showing the copy of" in bar.label.text()
+    assert bar.reconnect.isVisible()
+    assert page.stack.currentWidget() is page.split  # the table, not the error page
+    assert page.runs.model.rowCount() == 4
+    assert not page.store.can_write
+    # Reconnect while still down: offline again, with words, no traceback
+    bar.reconnect.click()
+    qtbot.waitUntil(lambda: not page.is_loading() and bar.offline, timeout=30_000)
+    assert page.runs.model.rowCount() == 4
+    proxy.start()
+    bar.reconnect.click()
+    qtbot.waitUntil(lambda: live(page) and page.runs.model.rowCount() == 4, timeout=60_000)
+    page.shutdown()
+
+
+def test_unreachable_without_a_copy_is_the_error_page(server, qtbot, window):
+    _srv, proxy, _client, _exp = server
+    window.clear_cache_action.trigger()  # File > Clear Cached Server Data
+    assert server_cache.load(proxy.url) is None and "Removed" in window.status_label.text()
+    proxy.stop()
+    try:
+        page = window.open_target(proxy.url)
+        qtbot.waitUntil(lambda: page.stack.currentWidget() is page.error_page, timeout=30_000)
+        assert "127.0.0.1" in page.error_page.message.text()
+        assert not page.cache_bar.isVisible()
+    finally:
+        proxy.start()
