@@ -24,10 +24,12 @@ class WatchController(Controller):
         self.experiment_ids: list[str] = []
         self.running_runs = 0
         self._signature = None
+        self._settle = False  # read once more at the next look (after a change)
 
     def set_store(self, store) -> None:
         super().set_store(store)
         self._signature = None
+        self._settle = False
 
     def set_on(self, on: bool) -> None:
         self.on = on
@@ -54,7 +56,12 @@ class WatchController(Controller):
 
         def done(sig):
             self._signature = sig
-            if running or sig is None or (before is not None and sig != before):
+            moved = running or sig is None or (before is not None and sig != before)
+            if moved or self._settle:
+                # One more read after a change: MLflow writes a new run's meta.yaml and tags
+                # inside its folder just after the folder appears, which moves no time this
+                # check watches; a read in between would miss that run for good.
+                self._settle = moved
                 self.changed.emit()
 
         self.start("check", work, done, lambda exc: None)
