@@ -23,6 +23,7 @@ class Proxy:
 
     def __init__(self, upstream: str):
         self.upstream, self.delay, self.port = upstream, 0.0, free_port()
+        self.refuse = False  # answer 401 as MLflow's basic-auth app does to a wrong password
         self.url = f"http://127.0.0.1:{self.port}"
         self.start()
 
@@ -33,6 +34,12 @@ class Proxy:
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 time.sleep(proxy.delay)
+                if proxy.refuse:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="mlflow"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 r = requests.request(self.command, proxy.upstream + self.path, data=body,
                                      headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
                 self.send_response(r.status_code)
@@ -151,6 +158,7 @@ def test_unreachable_server_opens_the_copy_offline_and_reconnects(server, qtbot,
     page = new_page(qtbot, settings, proxy.url)
     bar = page.cache_bar
     qtbot.waitUntil(lambda: bar.isVisible() and bar.offline and not page.is_loading(), timeout=30_000)
+    assert page.loaded_once
     assert "Offline: showing the copy of" in bar.label.text()
     assert bar.reconnect.isVisible()
     assert page.stack.currentWidget() is page.split  # the table, not the error page
@@ -163,6 +171,23 @@ def test_unreachable_server_opens_the_copy_offline_and_reconnects(server, qtbot,
     proxy.start()
     bar.reconnect.click()
     qtbot.waitUntil(lambda: live(page) and page.runs.model.rowCount() == 4, timeout=60_000)
+    page.shutdown()
+
+
+def test_refused_credentials_are_not_offline(server, qtbot, settings):
+    """A 401 asks for the password again (the error page and the connect flow), even with a
+    copy on disk: the copy is for a server that cannot be reached, not one that says no."""
+    _srv, proxy, _client, _exp = server
+    assert server_cache.load(proxy.url) is not None
+    proxy.refuse, proxy.delay = True, 1.0  # the copy is up first, then the server says no
+    try:
+        page = new_page(qtbot, settings, proxy.url)
+        qtbot.waitUntil(lambda: page.cache_bar.isVisible(), timeout=10_000)
+        qtbot.waitUntil(lambda: page.stack.currentWidget() is page.error_page, timeout=30_000)
+        assert not page.cache_bar.isVisible()
+        assert "401" in page.error_page.message.text() or "refused" in page.error_page.message.text()
+    finally:
+        proxy.refuse, proxy.delay = False, 0.0
     page.shutdown()
 
 

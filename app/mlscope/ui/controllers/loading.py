@@ -95,6 +95,7 @@ class LoadingController(Controller):
         self.experimentsLoaded.emit(self.exps, self.experiment_ids)
         self.frame = store.runs(self.experiment_ids, view=self.view, attributes=True)
         self.cache_shown = True
+        self.loaded_once = store.offline  # offline, this is the table until Reconnect
         self.runsLoaded.emit(self.frame, True)
         if store.offline:
             self.loadingChanged.emit(False, "")
@@ -135,6 +136,9 @@ class LoadingController(Controller):
     def _open_failed(self, exc) -> None:
         self.last_error = exc  # the connect dialog offers to re-enter a refused password
         self.loadingChanged.emit(False, "")
+        if self.cache_shown:  # a copy shown while connecting goes with the error page
+            self.cache_shown = False
+            self.cacheState.emit("", False)
         msg = user_message(exc)
         self.statusMessage.emit(msg)
         self.openFailed.emit(msg)
