@@ -156,6 +156,8 @@ def test_unreachable_server_opens_the_copy_offline_and_reconnects(server, qtbot,
     _srv, proxy, _client, _exp = server
     proxy.stop()
     page = new_page(qtbot, settings, proxy.url)
+    said = []
+    page.statusMessage.connect(said.append)
     bar = page.cache_bar
     qtbot.waitUntil(lambda: bar.isVisible() and bar.offline and not page.is_loading(), timeout=30_000)
     assert page.loaded_once
@@ -164,6 +166,10 @@ def test_unreachable_server_opens_the_copy_offline_and_reconnects(server, qtbot,
     assert page.stack.currentWidget() is page.split  # the table, not the error page
     assert page.runs.model.rowCount() == 4
     assert not page.store.can_write
+    page.runs.select_run(page.runs.model.run_id(page.runs.model.index(1, 0)))  # the run detail
+    page.show_view("registry")  # every feature reads the copy without calling the server
+    qtbot.wait(1500)
+    assert not [m for m in said if "has no attribute" in m or "Traceback" in m], said
     # Reconnect while still down: offline again, with words, no traceback
     bar.reconnect.click()
     qtbot.waitUntil(lambda: not page.is_loading() and bar.offline, timeout=30_000)

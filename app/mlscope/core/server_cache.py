@@ -191,7 +191,7 @@ class CachedStore(Store):
     latest values work; what was never saved (metric histories, artifacts, filters that need
     the server) says it is offline."""
 
-    kind = "rest"
+    kind = "cached"  # not "rest": nothing may take it for a server to call
     cheap_counts = False
 
     def __init__(self, cached: Cached, reason: str = ""):
@@ -234,7 +234,7 @@ class CachedStore(Store):
             v = info.get(col)
             info[col] = v.value // 1_000_000 if isinstance(v, pd.Timestamp) else float("nan")
         return {"info": info, "params": part("params."),
-                "metrics": {k: {"value": v, "step": 0, "timestamp": 0}
+                "metrics": {k: {"value": v, "step": None, "timestamp": None}  # not kept
                             for k, v in part("metrics.").items()},
                 "tags": part("tags."), "inputs": [], "logged_models": []}
 
