@@ -59,8 +59,9 @@ def test_no_secret_in_any_file(frames):
     assert where.name not in URL
 
 
-def test_saving_again_replaces_the_files(frames):
+def test_saving_again_replaces_the_files(frames, monkeypatch):
     runs, exps = frames
+    monkeypatch.setattr(server_cache, "READ_GRACE_S", -1)
     where = server_cache.save(URL, runs, exps, ["1"], "active")
     server_cache.save(URL, runs.head(2), exps, ["1"], "active")
     assert len(list(where.glob("*.parquet"))) == 2  # one generation: runs + experiments
@@ -128,3 +129,27 @@ def test_cached_store_reads_the_copy(frames):
     assert len(store.problems) == 1 and "needs the server" in store.problems[0].message
     with pytest.raises(server_cache.ServerError, match="needs the server"):
         store.runs(ids, "metrics.x > 1")
+
+
+def test_a_read_during_a_save_gets_a_whole_copy(frames):
+    """Another page saving the same server while this one reads: never a mix, never dropped."""
+    import threading
+
+    runs, exps = frames
+    server_cache.save(URL, runs, exps, ["1"], "active")
+    stop, problems, got = threading.Event(), [], []
+
+    def saver():
+        while not stop.is_set():
+            server_cache.save(URL, runs, exps, ["1"], "active")
+
+    t = threading.Thread(target=saver)
+    t.start()
+    try:
+        for _ in range(60):
+            got.append(server_cache.load(URL, lambda where, msg: problems.append(msg)))
+    finally:
+        stop.set()
+        t.join()
+    assert not problems
+    assert all(c is not None and len(c.runs) == len(runs) for c in got)

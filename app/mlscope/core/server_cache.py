@@ -31,6 +31,7 @@ from .store import Store, check_view, empty_history, in_view
 
 KEEP_SERVERS = 20  # the servers used last keep their copy; older ones are removed
 META = "meta.json"
+READ_GRACE_S = 60  # an older generation's files stay this long for a reader that began on it
 
 
 def server_uri(target) -> str | None:
@@ -121,10 +122,11 @@ def save(uri: str, runs: pd.DataFrame, experiments: pd.DataFrame, experiment_ids
             # pandas reads text back as its string dtype; these columns were object
             "object_columns": {"runs": _objects(runs), "experiments": _objects(experiments)}}
     _write_atomic(where / META, lambda p: p.write_text(json.dumps(meta, indent=1)))
-    for old in where.iterdir():  # the generations no meta.json names any more
+    for old in where.iterdir():  # generations no meta.json names, once no reader can be on them
         if old.suffix == ".parquet" and old.name not in names.values():
-            with contextlib.suppress(OSError):
-                old.unlink()
+            with contextlib.suppress(OSError):  # another save may have removed it first
+                if old.stat().st_mtime < time.time() - READ_GRACE_S:
+                    old.unlink()
     _prune()
     return where
 
