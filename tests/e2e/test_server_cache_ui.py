@@ -185,7 +185,7 @@ def test_refused_credentials_are_not_offline(server, qtbot, settings):
     copy on disk: the copy is for a server that cannot be reached, not one that says no."""
     _srv, proxy, _client, _exp = server
     assert server_cache.load(proxy.url) is not None
-    proxy.refuse, proxy.delay = True, 1.0  # the copy is up first, then the server says no
+    proxy.refuse, proxy.delay = True, 3.0  # the copy is up first, then the server says no
     try:
         page = new_page(qtbot, settings, proxy.url)
         qtbot.waitUntil(lambda: page.cache_bar.isVisible(), timeout=10_000)

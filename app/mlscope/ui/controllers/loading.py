@@ -91,7 +91,8 @@ class LoadingController(Controller):
         known = set(cached.experiments["experiment_id"].astype(str))
         self.experiment_ids = [e for e in self.experiment_ids or cached.experiment_ids if e in known]
         self.exps = store.experiments(self.view)
-        self.opened.emit(store)
+        if store.offline:  # while connecting, the store is not opened yet (a login may fail)
+            self.opened.emit(store)
         self.experimentsLoaded.emit(self.exps, self.experiment_ids)
         self.frame = store.runs(self.experiment_ids, view=self.view, attributes=True)
         self.cache_shown = True
