@@ -43,28 +43,3 @@ def test_an_unguarded_script_runs_once(built, tmp_path):
     assert done.stdout.count("BODY RAN") == 1, done.stdout
     assert f"RUNS {mlruns.PARALLEL_MIN} POOL True" in done.stdout  # read by the reader processes
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr[-3000:]
-
-
-def test_first_batches_read_here_while_the_readers_start(tmp_path):
-    """The pool's start is not waited for: this process reads meanwhile, the readers take the
-    rest once one answers, and the results keep their order."""
-    (tmp_path / "pid_of.py").write_text(
-        "import os, time\n"
-        "def tag(batch):\n"
-        "    time.sleep(0.02)\n"
-        "    return [(i, os.getpid()) for i in batch]\n")
-    script = textwrap.dedent(f"""\
-        import os, sys
-        sys.path[:0] = [{str(ROOT / "app")!r}, {str(tmp_path)!r}]
-        from mlscope.core import mlruns
-        import pid_of
-        items = list(range(mlruns.BATCH * 200))
-        out = mlruns.run_parallel(pid_of.tag, items, None, None, "items")
-        pids = [p for _, p in out]
-        print("ORDER", [i for i, _ in out] == items, "FIRST_HERE", pids[0] == os.getpid(),
-              "READERS", bool(set(pids) - {{os.getpid()}}), flush=True)
-        """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "ORDER True FIRST_HERE True READERS True" in done.stdout, done.stdout

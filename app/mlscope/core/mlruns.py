@@ -670,34 +670,6 @@ _POOL: list = []
 _POOL_LOCK = threading.Lock()
 
 
-_READY: list = []  # set once a reader process has answered: the pool is up
-
-
-def start_readers() -> threading.Event:
-    """Start the session's reader processes on a thread (once); the event is set when one of
-    them has answered, or at once where there are none. Returns without waiting: the caller
-    reads in this process meanwhile, so the pool's start (forkserver, numpy and yaml in the
-    readers: about 0.3 s) costs a first open nothing."""
-    with _POOL_LOCK:
-        if _READY:
-            return _READY[0]
-        ready = threading.Event()
-        _READY.append(ready)
-
-    def start():
-        try:
-            pool = _pool()
-            if pool is not None:
-                pool.submit(int).result()
-        except Exception:  # noqa: BLE001 - run_parallel meets a broken pool and reads here
-            pass
-        finally:
-            ready.set()
-
-    threading.Thread(target=start, name="mlscope-readers-start", daemon=True).start()
-    return ready
-
-
 def _pool() -> ProcessPoolExecutor | None:
     """One pool of reader processes for the whole session (forkserver: safe beside Qt threads)."""
     workers = min(os.cpu_count() or 1, 4)
@@ -777,44 +749,29 @@ def _leave_main_out_of_readers() -> None:
 def run_parallel(fn, items: list, progress, cancel, root, on_batch=None, meanwhile=None) -> list:
     """fn over items in batches, in worker processes when there are many; in order.
 
-    While the reader processes start (the session's first large read), batches are read here;
-    the rest go to the readers once one answers. ``meanwhile()`` runs here while the workers
-    start on the batches; ``on_batch(results so far)`` is called after each batch (to show
-    rows while reading)."""
+    ``meanwhile()`` runs here while the workers start on the batches; ``on_batch(results so
+    far)`` is called after each batch (to show rows while reading)."""
     batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
-    ready = start_readers() if len(items) >= PARALLEL_MIN else None
+    pool = _pool() if len(items) >= PARALLEL_MIN else None
+    results = pool.map(fn, batches) if pool is not None else map(fn, batches)
+    if meanwhile:
+        meanwhile()
     out: list = []
-
-    def take(batch_result) -> None:
-        out.extend(batch_result)
-        if progress:
-            progress(len(out))
-        if on_batch:
-            on_batch(out)
-        if cancel and cancel():
-            raise Cancelled(f"Loading {root} was cancelled.")
-
     try:
-        done = 0
-        if ready is not None and not ready.is_set():  # the pool is starting: read here meanwhile
-            if meanwhile:
-                meanwhile()
-                meanwhile = None
-            while done < len(batches) and not ready.is_set():
-                take(fn(batches[done]))
-                done += 1
-        rest = batches[done:]
-        pool = _pool() if ready is not None and rest else None
-        results = pool.map(fn, rest) if pool is not None else map(fn, rest)
-        if meanwhile:
-            meanwhile()
         for batch_result in results:
-            take(batch_result)
+            out.extend(batch_result)
+            if progress:
+                progress(len(out))
+            if on_batch:
+                on_batch(out)
+            if cancel and cancel():
+                raise Cancelled(f"Loading {root} was cancelled.")
     except BrokenProcessPool:
         with _POOL_LOCK:
             for broken in _POOL:
                 broken.shutdown(wait=False, cancel_futures=True)
             _POOL.clear()
-            _READY.clear()
         return [r for batch in batches for r in fn(batch)]
     return out
+
+
