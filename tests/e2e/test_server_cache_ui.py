@@ -188,7 +188,8 @@ def test_refused_credentials_are_not_offline(server, qtbot, settings):
     proxy.refuse, proxy.delay = True, 3.0  # the copy is up first, then the server says no
     try:
         page = new_page(qtbot, settings, proxy.url)
-        qtbot.waitUntil(lambda: page.cache_bar.isVisible(), timeout=10_000)
+        # (Whether the copy got on screen before the refusal depends on the machine's load;
+        # the reopening test checks that it comes first. Here: it is not left up.)
         qtbot.waitUntil(lambda: page.stack.currentWidget() is page.error_page, timeout=30_000)
         assert not page.cache_bar.isVisible()
         assert "401" in page.error_page.message.text() or "refused" in page.error_page.message.text()
