@@ -12,6 +12,19 @@ PARENT_TAG = "tags.mlflow.parentRunId"
 _INFO = ("experiment_id", "status", "artifact_uri", "run_name", "user_id", "lifecycle_stage")
 
 
+def last_row(index: pd.Index, run_id) -> int | None:
+    """The row of ``run_id`` in ``index`` (its last, were an id repeated), None if absent."""
+    try:
+        loc = index.get_loc(run_id)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if isinstance(loc, slice):
+        return loc.stop - 1
+    if isinstance(loc, np.ndarray):
+        return int(np.flatnonzero(loc)[-1])
+    return int(loc)
+
+
 class FrameIndex:
     """Row lookups by run id in a runs frame (MLflow's search_runs frame), built once: a
     pandas Index over the run id column (a hash table in C), not a dict of one Python entry
@@ -25,15 +38,7 @@ class FrameIndex:
 
     def row(self, run_id) -> int | None:
         """The frame row of a run (its last, were an id repeated), None if absent."""
-        try:
-            loc = self._ids.get_loc(run_id)
-        except (KeyError, TypeError, ValueError):
-            return None
-        if isinstance(loc, slice):
-            return loc.stop - 1
-        if isinstance(loc, np.ndarray):
-            return int(np.flatnonzero(loc)[-1])
-        return int(loc)
+        return last_row(self._ids, run_id)
 
     def __contains__(self, run_id) -> bool:
         return self.row(run_id) is not None

@@ -28,6 +28,7 @@ from mlscope.core.previews import (
     read_text,
     strip_scripts,
 )
+from mlscope.core.records import last_row
 
 from ..tasks import Tasks
 from ..views.artifacts import ArtifactView, ArtifactWindow, color_of
@@ -218,11 +219,7 @@ class ArtifactsController(Controller):
             return None
         if self._rows is None:
             self._rows = pd.Index(frame["run_id"])
-        try:
-            i = self._rows.get_loc(run_id)
-        except KeyError:
-            return None
-        return i if isinstance(i, int) else None
+        return last_row(self._rows, run_id)
 
     def _infos(self, run_ids) -> dict[str, dict]:
         """run_id -> artifact_uri and experiment_id, from the table, for these runs."""

@@ -25,6 +25,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from mlscope.core.format import epoch_ms, format_duration, format_number, format_time
+from mlscope.core.records import last_row
 
 from .. import theme
 from . import columns as C
@@ -120,15 +121,8 @@ class _RowIndex:
         self._index = pd.Index(run_ids, dtype=object)
 
     def get(self, run_id, default: int = -1) -> int:
-        try:
-            loc = self._index.get_loc(run_id)
-        except (KeyError, TypeError):
-            return default
-        if isinstance(loc, slice):
-            return loc.stop - 1
-        if isinstance(loc, np.ndarray):
-            return int(np.flatnonzero(loc)[-1])
-        return int(loc)
+        row = last_row(self._index, run_id)
+        return default if row is None else row
 
     def __contains__(self, run_id) -> bool:
         return self.get(run_id) >= 0
