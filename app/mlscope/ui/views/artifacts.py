@@ -528,6 +528,7 @@ class ArtifactView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addWidget(self.title, 1)
+        bar.addSpacing(12)  # a clipped location never runs into the label
         bar.addWidget(QLabel("Preview up to"))
         bar.addSpacing(4)
         bar.addWidget(self.limit)
