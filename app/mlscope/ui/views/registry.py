@@ -177,10 +177,10 @@ class _Proxy(QSortFilterProxyModel):
 
 def _tree(name: str, columns: list[str], link_column: int = -1
           ) -> tuple[QTreeView, _Rows, QSortFilterProxyModel]:
-    model = _Rows(columns, link_column)
-    proxy = _Proxy()
-    proxy.setSourceModel(model)
     view = QTreeView(objectName=name)
+    model = _Rows(columns, link_column, parent=view)  # owned by the view: gone with the page
+    proxy = _Proxy(view)
+    proxy.setSourceModel(model)
     view.setModel(proxy)
     view.setRootIsDecorated(False)
     view.setUniformRowHeights(True)
