@@ -153,3 +153,29 @@ def test_a_read_during_a_save_gets_a_whole_copy(frames):
         t.join()
     assert not problems
     assert all(c is not None and len(c.runs) == len(runs) for c in got)
+
+
+def test_saving_the_same_runs_again_writes_only_the_time(frames, monkeypatch):
+    """At 100,000 runs the Parquet is the cost: an unchanged copy is not rewritten, only its
+    time moves (it was checked live); any change in a value, a column or the scope rewrites."""
+    runs, exps = frames
+    monkeypatch.setattr(server_cache, "READ_GRACE_S", -1)
+    where = server_cache.save(URL, runs, exps, ["1"], "active")
+    files = sorted(p.name for p in where.glob("*.parquet"))
+    first = server_cache.load(URL).saved_at
+    server_cache.save(URL, runs.copy(), exps, ["1"], "active")
+    assert sorted(p.name for p in where.glob("*.parquet")) == files  # not rewritten
+    assert server_cache.load(URL).saved_at > first
+    pd.testing.assert_frame_equal(server_cache.load(URL).runs, runs)
+    edited = runs.copy()
+    col = next(c for c in runs.columns if c.startswith("params."))
+    edited.loc[edited.index[0], col] = "changed"
+    for args in ((edited, exps, ["1"], "active"), (runs, exps, ["1", "2"], "active"),
+                 (runs, exps, ["1", "2"], "all")):
+        server_cache.save(URL, *args)
+        now = sorted(p.name for p in where.glob("*.parquet"))
+        assert now != files and len(now) == 2
+        files = now
+    pd.testing.assert_frame_equal(server_cache.load(URL).runs, runs)  # the last save's
+    assert server_cache.digest(edited, exps, ["1"], "active") != server_cache.digest(
+        runs, exps, ["1"], "active")

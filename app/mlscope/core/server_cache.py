@@ -6,7 +6,9 @@ password: the runs frame and the experiments frame as Parquet (pandas' dtypes co
 they were) and ``meta.json`` (when, which experiments, which view, mlscope's version). Only
 what the table showed is kept: never headers, tokens or passwords. Every file is written to a
 temporary name then renamed, and ``meta.json`` names the generation of Parquet files it goes
-with, so a reader never pairs files of two saves. Only the servers used last are kept.
+with, so a reader never pairs files of two saves. A save of what is already there (the same
+frames, experiments and view, by a digest kept in ``meta.json``) writes only ``meta.json``'s
+new time: at 100,000 runs the Parquet is the cost. Only the servers used last are kept.
 """
 
 from __future__ import annotations
@@ -107,28 +109,59 @@ def _read(path: Path, objects) -> pd.DataFrame:
     return frame
 
 
+def digest(runs: pd.DataFrame, experiments: pd.DataFrame, experiment_ids, view: str) -> str | None:
+    """What a save holds, in 32 hex digits (columns, dtypes, every value), None if a value
+    cannot be hashed (then the copy is always written)."""
+    h = hashlib.sha256(json.dumps([[str(e) for e in experiment_ids], view]).encode())
+    try:
+        for frame in (runs, experiments):
+            h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=True, categorize=False).to_numpy().tobytes())
+    except (TypeError, ValueError):
+        return None
+    return h.hexdigest()[:32]
+
+
 def save(uri: str, runs: pd.DataFrame, experiments: pd.DataFrame, experiment_ids, view: str) -> Path:
-    """Keep this server's runs (the frame the table shows) and experiments; returns the folder."""
+    """Keep this server's runs (the frame the table shows) and experiments; returns the folder.
+    Unchanged since the last save: only its time moves (the copy was checked live now)."""
     from mlscope import __version__
 
     where = folder(uri)
     where.mkdir(parents=True, exist_ok=True)
+    key = digest(runs, experiments, experiment_ids, view)
+    old = _meta(where)
+    if key is not None and old.get("digest") == key and all(
+            (where / name).is_file() for name in old.get("files", {}).values()):
+        _write_atomic(where / META, lambda p: p.write_text(json.dumps({**old, "saved_at": time.time()},
+                                                                      indent=1)))
+        _prune()
+        return where
     gen = uuid.uuid4().hex[:12]
     names = {"runs": f"runs-{gen}.parquet", "experiments": f"experiments-{gen}.parquet"}
     for frame, name in ((runs, names["runs"]), (experiments, names["experiments"])):
         _write_atomic(where / name, lambda p, f=frame: f.to_parquet(p, index=True))
     meta = {"uri": _normal(uri), "saved_at": time.time(), "experiment_ids": [str(e) for e in experiment_ids],
-            "view": view, "mlscope": __version__, "files": names,
+            "view": view, "mlscope": __version__, "files": names, "digest": key,
             # pandas reads text back as its string dtype; these columns were object
             "object_columns": {"runs": _objects(runs), "experiments": _objects(experiments)}}
     _write_atomic(where / META, lambda p: p.write_text(json.dumps(meta, indent=1)))
-    for old in where.iterdir():  # generations no meta.json names, once no reader can be on them
-        if old.suffix == ".parquet" and old.name not in names.values():
+    named = set(names.values()) | set(_meta(where).get("files", {}).values())  # another page's
+    for old_file in where.iterdir():  # generations no meta.json names, once no reader can be on them
+        if old_file.suffix == ".parquet" and old_file.name not in named:
             with contextlib.suppress(OSError):  # another save may have removed it first
-                if old.stat().st_mtime < time.time() - READ_GRACE_S:
-                    old.unlink()
+                if old_file.stat().st_mtime < time.time() - READ_GRACE_S:
+                    old_file.unlink()
     _prune()
     return where
+
+
+def _meta(where: Path) -> dict:
+    try:
+        meta = json.loads((where / META).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _prune() -> None:
