@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from .errors import StoreNotFound, StorePermission
+from .frame_codec import pack_table, unpack_table
 from .locate import Location
 from .mlruns import (
     NOT_EXPERIMENTS,
@@ -47,7 +48,7 @@ from .store import (
 )
 from .table import RunTable, fill_run_names, info_frame
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: tables packed by frame_codec
 CACHE_KEEP = 24  # run caches of this many stores are kept; the least recently written go
 
 
@@ -192,7 +193,8 @@ class FileStore(Store):
             with open(self._cache_file(), "rb") as fh:
                 data = pickle.load(fh)
             if data.get("version") == CACHE_VERSION and data.get("root") == str(self.root):
-                return data["experiments"]
+                return {e: {**entry, "table": unpack_table(entry["table"])}
+                        for e, entry in data["experiments"].items()}
         except Exception:  # a missing, old or damaged cache is just a cold start
             pass
         return {}
@@ -203,7 +205,9 @@ class FileStore(Store):
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "experiments": experiments},
+                packed = {e: {**entry, "table": pack_table(entry["table"])}
+                          for e, entry in experiments.items()}
+                pickle.dump({"version": CACHE_VERSION, "root": str(self.root), "experiments": packed},
                             fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
             _evict(path.parent, keep=CACHE_KEEP)
