@@ -14,6 +14,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .errors import StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
+from .errors import Cancelled, StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
 from .locate import Location
 from .secrets import redact
 from .store import (
@@ -33,7 +34,7 @@ from .store import (
     empty_history,
     history_frame,
 )
-from .table import RunTable, empty_long, fill_run_names, info_frame
+from .table import EXTRA_COLUMNS, INFO_COLUMNS, RunTable, empty_long, fill_run_names, info_frame
 
 SIDECARS = ("-wal", "-journal", "-shm")
 USED_TABLES = {
@@ -44,6 +45,8 @@ USED_TABLES = {
 SQLITE_BUSY_TIMEOUT_S = 5.0
 # One query per chunk of run ids: SQLite scans a key's covering index once per query.
 IN_CHUNK = 30000 if sqlite3.sqlite_version_info >= (3, 32) else 900
+FIRST_ROWS = 500  # the runs streamed first: a screenful and then some
+TIMES = ("start_time", "end_time")
 
 
 def _sqlite_path(uri: str) -> Path:
@@ -99,6 +102,13 @@ def _mysql_driver(uri: str) -> str:
 class SqlStore(Store):
     kind = "sql"
 
+    @property
+    def streams_partial(self) -> bool:
+        """Before the first read of a SQLite file (the only long one: later reads come from
+        the table kept in memory), ``partial`` gets the newest screenful of runs first. Once
+        the table is kept, False: callers then pick runs from that one table directly."""
+        return self._tables_cache is None and self.path is not None
+
     def __init__(self, uri: str, location: Location | None = None):
         super().__init__(uri, location or Location(
             "sql", uri, _sqlite_path(uri).resolve() if uri.startswith("sqlite") else None))
@@ -107,6 +117,7 @@ class SqlStore(Store):
         self._adbc_uri: str | None = None  # SQLite: bulk reads through ADBC (Arrow) when installed
         self._tables_cache: RunTable | None = None
         self._exps: pd.DataFrame | None = None
+        self._indexed: bool | None = None  # run_uuid indexes: the first screen can be read alone
         if uri.startswith("sqlite"):
             self.path = _sqlite_path(uri).resolve()
             self.display = str(self.path)
@@ -231,22 +242,31 @@ class SqlStore(Store):
         except Exception as exc:
             raise _explain(exc, self.display) from exc
 
-    def _frame(self, sql: str, names: list[str]) -> pd.DataFrame:
-        """A bulk read as a frame. On SQLite, ADBC hands the rows over as Arrow arrays, without
-        a Python object per cell (3x faster than the DB-API); anything it cannot do (a type it
-        cannot infer, a lock) falls back to the DB-API path, which also explains failures."""
-        if self._adbc_uri is not None:
-            try:
-                import adbc_driver_sqlite.dbapi as adbc
+    def _arrow_table(self, sql: str, params=()):
+        """A bulk read as an Arrow table through ADBC (SQLite only), or None where ADBC is not
+        installed or cannot do it (a type it cannot infer, a lock): the DB-API path then
+        answers, and explains failures."""
+        if self._adbc_uri is None:
+            return None
+        try:
+            import adbc_driver_sqlite.dbapi as adbc
 
-                with adbc.connect(self._adbc_uri) as conn, conn.cursor() as cur:
-                    cur.execute(self._dialect(sql))
-                    frame = cur.fetch_arrow_table().to_pandas()
-                frame.columns = names
-                return frame
-            except Exception:  # noqa: BLE001 - the DB-API path below handles and explains it
-                pass
-        return _object_frame(self.query(sql), names)
+            with adbc.connect(self._adbc_uri) as conn, conn.cursor() as cur:
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+                cur.execute(self._dialect(sql), params or None)
+                return cur.fetch_arrow_table()
+        except Exception:  # noqa: BLE001 - the DB-API path handles and explains it
+            return None
+
+    def _frame(self, sql: str, names: list[str], params=()) -> pd.DataFrame:
+        """A bulk read as a frame. On SQLite, ADBC hands the rows over as Arrow arrays, without
+        a Python object per cell (3x faster than the DB-API)."""
+        table = self._arrow_table(sql, params)
+        if table is not None:
+            frame = table.to_pandas()
+            frame.columns = names
+            return frame
+        return _object_frame(self.query(sql, params), names)
 
     def change_token(self, experiment_ids) -> object | None:
         """A file's times where there is a file; on a database server one query: counts and
@@ -322,6 +342,12 @@ class SqlStore(Store):
     def _run_table(self, experiment_ids, progress=None, cancel=None, partial=None) -> RunTable:
         with self._lock:
             if self._tables_cache is None:
+                if partial is not None:  # the newest screenful first, while the rest is read
+                    first = self._first_rows(experiment_ids)
+                    if first is not None:
+                        partial(first)
+                    if cancel is not None and cancel():
+                        raise Cancelled()
                 self._tables_cache = self._read_all(progress)
         table = self._tables_cache
         if experiment_ids is None:
@@ -331,44 +357,107 @@ class SqlStore(Store):
             return table
         return table.subset(table.info.loc[keep, "run_id"])
 
-    def _read_all(self, progress=None) -> RunTable:
-        cols = ", ".join([
+    def _info_sql(self) -> str:
+        return ", ".join([
             "run_uuid", "experiment_id", self.column("runs", "status"), self.column("runs", "artifact_uri"),
             self.column("runs", "start_time"), self.column("runs", "end_time"), self.column("runs", "name"),
             self.column("runs", "user_id"), self.column("runs", "lifecycle_stage"),
         ])
-        rows = self.query(f"SELECT {cols} FROM runs")
-        if progress:
-            progress(0, len(rows))
-        info = info_frame(rows)
-        info["experiment_id"] = info["experiment_id"].astype(str).astype(object)
+
+    def _info(self, where: str = "", params=()) -> pd.DataFrame:
+        """RunTable.info of the runs ``where`` selects (all of them by default)."""
+        sql = f"SELECT {self._info_sql()} FROM runs{where}"
+        arrow = self._arrow_table(sql, params)
+        if arrow is None:
+            info = info_frame(self.query(sql, params))
+            info["experiment_id"] = info["experiment_id"].astype(str).astype(object)
+        else:  # info_frame's frame from the Arrow columns: no DB-API tuple a run
+            import pyarrow as pa
+
+            info = pd.DataFrame({
+                name: (col.to_numpy(zero_copy_only=False).astype("float64") if name in TIMES
+                       else pd.Series((col.cast(pa.string()) if name == "experiment_id" else col)
+                                      .to_numpy(zero_copy_only=False), dtype=object))
+                for name, col in zip(INFO_COLUMNS + EXTRA_COLUMNS, arrow.columns, strict=True)})
         info["lifecycle_stage"] = info["lifecycle_stage"].fillna("active")
         info["run_name"] = info["run_name"].where(info["run_name"].notna() & (info["run_name"] != ""), None)
+        return info
 
-        metrics = self._latest_metrics()
-        params = self._long("params")
-        tags = self._long("tags")
-        fill_run_names(info, tags)
+    def _read_all(self, progress=None) -> RunTable:
+        """Every run. The four big reads run at once on their own connections: each is
+        SQLite's own row decoding, done outside the GIL, so two cores read them side by side."""
+        with ThreadPoolExecutor(3, thread_name_prefix="mlscope-sql") as pool:
+            params = pool.submit(self._long, "params")
+            tags = pool.submit(self._long, "tags")
+            metrics = pool.submit(self._latest_metrics)
+            info = self._info()
+            if progress:
+                progress(0, len(info))
+            datasets = self._datasets()
+            table = RunTable(info, metrics.result(), params.result(), tags.result(), datasets)
+        fill_run_names(table.info, table.tags)
         if progress:
-            progress(len(rows), len(rows))
-        return RunTable(info, metrics, params, tags, self._datasets())
+            progress(len(info), len(info))
+        return table
 
-    def _long(self, table: str) -> pd.DataFrame:
+    def _first_rows(self, experiment_ids, n: int | None = None) -> RunTable | None:
+        """The newest ``n`` runs of these experiments, in MLflow's default order (start time
+        descending, then run id), read through the run_uuid indexes: the table's first
+        screen long before the whole store is read. None where that would not be quick
+        (no such indexes: an old schema would scan every table twice)."""
+        if not self._run_indexes():
+            return None
+        where, args = "", ()
+        if experiment_ids is not None:
+            ids = [int(e) for e in experiment_ids if str(e).lstrip("-").isdigit()]
+            if not ids:
+                return None
+            where, args = f" WHERE experiment_id IN ({', '.join('?' * len(ids))})", tuple(ids)
+        info = self._info(f"{where} ORDER BY COALESCE(start_time, 0) DESC, run_uuid "
+                          f"LIMIT {int(n or FIRST_ROWS)}",
+                          args)
+        run_ids = tuple(info["run_id"])
+        if not run_ids:
+            return RunTable(info)
+        within = f" WHERE run_uuid IN ({', '.join('?' * len(run_ids))})"
+        metrics = self._latest_metrics(within, run_ids)
+        params, tags = self._long("params", within, run_ids), self._long("tags", within, run_ids)
+        fill_run_names(info, tags)
+        return RunTable(info, metrics, params, tags, self._datasets(within.replace("run_uuid", "i.destination_id"),
+                                                                    run_ids))
+
+    def _run_indexes(self) -> bool:
+        """Whether params, tags and latest_metrics each have an index led by run_uuid."""
+        if self._indexed is None and self.path is None:  # a database server: not streamed
+            self._indexed = False
+        if self._indexed is None:
+            try:
+                names = {t: [] for t in ("params", "tags", "latest_metrics")}
+                for table in names:
+                    for (index,) in self.query(f"SELECT name FROM pragma_index_list('{table}')"):
+                        names[table] += self.query(f"SELECT name FROM pragma_index_info('{index}')")[:1]
+                self._indexed = all(("run_uuid",) in cols for cols in names.values())
+            except StoreError:  # an SQLite too old for pragma functions: not streamed
+                self._indexed = False
+        return self._indexed
+
+    def _long(self, table: str, where: str = "", params=()) -> pd.DataFrame:
         if not self.has(table):
             return empty_long()
-        frame = self._frame(f"SELECT run_uuid, key, value FROM {table}", ["run_id", "key", "value"])
+        frame = self._frame(f"SELECT run_uuid, key, value FROM {table}{where}", ["run_id", "key", "value"],
+                            params)
         return frame if len(frame) else empty_long()
 
-    def _latest_metrics(self) -> pd.DataFrame:
+    def _latest_metrics(self, where: str = "", params=()) -> pd.DataFrame:
         nan = self.column("latest_metrics", "is_nan")
         if self.has("latest_metrics"):
             frame = _metric_frame(self._frame(f"SELECT run_uuid, key, value, step, timestamp, {nan} "
-                                              "FROM latest_metrics", METRIC_ROW))
+                                              f"FROM latest_metrics{where}", METRIC_ROW, params))
         elif self.has("metrics"):
             # Before latest_metrics existed (MLflow < 1.9), MLflow took max(step, timestamp, value).
             frame = _metric_frame(self._frame(
                 f"SELECT run_uuid, key, value, {self.column('metrics', 'step')}, timestamp, "
-                f"{self.column('metrics', 'is_nan')} FROM metrics", METRIC_ROW))
+                f"{self.column('metrics', 'is_nan')} FROM metrics{where}", METRIC_ROW, params))
             if not frame.empty:
                 frame = (frame.sort_values(["run_id", "key", "step", "timestamp", "value"], kind="stable")
                          .groupby(["run_id", "key"], sort=False).tail(1))
@@ -376,7 +465,7 @@ class SqlStore(Store):
             return empty_long(True)
         return frame.reset_index(drop=True)
 
-    def _datasets(self) -> pd.DataFrame | None:
+    def _datasets(self, where: str = "", params=()) -> pd.DataFrame | None:
         if not (self.has("inputs") and self.has("datasets")):
             return None
         ctx = ("(SELECT value FROM input_tags t WHERE t.input_uuid = i.input_uuid "
@@ -384,7 +473,8 @@ class SqlStore(Store):
         rows = self.query(
             f"SELECT i.destination_id, d.name, d.digest, {ctx}, d.dataset_source_type, d.dataset_source "
             "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
-            "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'")
+            "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'"
+            + where.replace(" WHERE ", " AND ", 1), params)
         return pd.DataFrame(rows, columns=["run_id", "name", "digest", "context", "source_type", "source"])
 
     def experiment_stats(self, view: str = "active") -> pd.DataFrame:
@@ -478,8 +568,8 @@ def _metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
     is_nan = frame["is_nan"].fillna(False).astype(bool).to_numpy()
     value = np.where(is_nan, np.nan, value)
     return pd.DataFrame({
-        "run_id": frame["run_id"].astype(object),
-        "key": frame["key"].astype(object),
+        "run_id": frame["run_id"],  # Arrow strings stay Arrow strings (no object a row)
+        "key": frame["key"],
         "value": value,
         "step": pd.to_numeric(frame["step"], errors="coerce").fillna(0).astype("int64"),
         "timestamp": pd.to_numeric(frame["timestamp"], errors="coerce").fillna(0).astype("int64"),

@@ -57,18 +57,53 @@ def _arrow(col: pd.Series):
     return None
 
 
-def positions(col: pd.Series, keys) -> np.ndarray:
-    """Where each value of col stands in keys (unique), -1 where absent: what
-    ``pd.Index(keys).get_indexer(col)`` gives, in Arrow's C++ on Arrow strings (pandas'
-    path there makes a Python object of every value: 0.2 s a million rows)."""
-    arr = _arrow(col)
-    if arr is None:
-        return pd.Index(keys).get_indexer(col)
+def _value_set(keys, type_, dedupe: bool = False):
+    """keys as an Arrow array of ``type_``, without a Python object a value where they are
+    Arrow strings already (a run-id column); ``dedupe``: repeats dropped."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = pc.index_in(arr, value_set=pa.array(list(keys), type=arr.type))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if isinstance(keys, (pd.Series, pd.Index)) and _arrow(pd.Series(keys, copy=False)) is not None:
+        keys = _arrow(pd.Series(keys, copy=False))
+    if not isinstance(keys, (pa.Array, pa.ChunkedArray)):
+        keys = pa.array(np.asarray(list(keys), dtype=object), type=type_)
+    if keys.type != type_:
+        keys = keys.cast(type_)
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    return pc.unique(keys) if dedupe else keys
+
+
+def _index_in(arr, value_set) -> np.ndarray:
+    """``pc.index_in`` as int64, -1 where absent, looked up once per run of equal values:
+    the rows of a run lie together in every store (MLflow writes a run's params, tags and
+    metrics in batches; the readers read a run at a time), so 1 million rows of 100,000
+    runs hash 100,000 strings instead of a million."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    change = pc.not_equal(arr[1:], arr[:-1]).fill_null(True).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate([[True], change]))
+    if len(starts) > n // 2:  # not grouped: one lookup a row
+        found = pc.index_in(arr, value_set=value_set)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    heads = pc.index_in(arr.take(pa.array(starts)), value_set=value_set)
+    heads = heads.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.repeat(heads, np.diff(np.append(starts, n)))
+
+
+def positions(col: pd.Series, keys) -> np.ndarray:
+    """Where each value of col stands in keys (unique; a list, a pandas Index or an Arrow
+    array), -1 where absent: what ``pd.Index(keys).get_indexer(col)`` gives, in Arrow's C++
+    on Arrow strings (pandas' path there makes a Python object of every value: 0.2 s a
+    million rows)."""
+    arr = _arrow(col)
+    if arr is None:
+        return pd.Index(keys).get_indexer(col)
+    return _index_in(arr, _value_set(keys, arr.type))
 
 
 def isin(col: pd.Series, values) -> np.ndarray:
@@ -77,11 +112,23 @@ def isin(col: pd.Series, values) -> np.ndarray:
     arr = _arrow(col)
     if arr is None:
         return col.isin(values).to_numpy(bool)
+    return _index_in(arr, _value_set(values, arr.type, dedupe=True)) >= 0
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
+    """``pd.factorize(col)`` (codes, uniques), with Arrow's dictionary encoding on Arrow
+    strings: no Python object a row (0.3 s for the keys of a million params)."""
+    arr = _arrow(col)
+    if arr is None:
+        codes, keys = pd.factorize(col.to_numpy(dtype=object), sort=False)
+        return codes, list(keys)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = pa.array(list(values), type=arr.type)
-    return pc.is_in(arr, value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = pc.dictionary_encode(arr, null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
 def _rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
@@ -173,24 +220,35 @@ def _time_column(ms: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(ms, unit="ms", utc=True)).astype(pd.DataFrame({"t": sample})["t"].dtype)
 
 
-def _wide(long: pd.DataFrame, run_ids: pd.Index, fill) -> tuple[list, np.ndarray]:
+def _keyed(long: pd.DataFrame, run_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """The rows of ``long`` that belong to ``run_ids``: (rows, their run's position in
+    run_ids, their key's rank among the keys present, those keys sorted by name)."""
+    cols = positions(long["run_id"], run_ids)
+    mine = np.flatnonzero(cols >= 0)
+    if not len(mine):
+        return mine, cols[mine], mine, []
+    codes, keys = _codes(long["key"])
+    codes = codes[mine]
+    present = np.flatnonzero(np.bincount(codes, minlength=len(keys)))
+    order = sorted(present, key=lambda i: str(keys[i]))
+    rank = np.full(len(keys), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return mine, cols[mine], rank[codes], [keys[i] for i in order]
+
+
+def _wide(long: pd.DataFrame, run_ids, fill) -> tuple[list, np.ndarray]:
     """Long (run_id, key, value) -> (sorted keys, 2-D array keys x runs), fast with numpy.
 
     Only keys that at least one of ``run_ids`` has come back, as MLflow builds columns from
     the runs it returns.
     """
-    cols = positions(long["run_id"], run_ids)
-    mine = cols >= 0
-    if not mine.any():
+    mine, cols, ranks, keys = _keyed(long, run_ids)
+    if not keys:
         return [], np.empty((0, len(run_ids)))
-    codes, keys = pd.factorize(long["key"].to_numpy(dtype=object)[mine], sort=False)
-    order = sorted(range(len(keys)), key=lambda i: str(keys[i]))
-    rank = np.empty(len(keys), dtype=np.int64)
-    rank[order] = np.arange(len(keys))
     dtype = np.float64 if fill is np.nan else object
     grid = np.full((len(keys), len(run_ids)), fill, dtype=dtype)
-    grid[rank[codes], cols[mine]] = long["value"].to_numpy(dtype=dtype)[mine]
-    return [keys[i] for i in order], grid
+    grid[ranks, cols] = long["value"].to_numpy(dtype=dtype)[mine]
+    return keys, grid
 
 
 def _text_dtype():
@@ -211,20 +269,18 @@ def _wide_arrow(long: pd.DataFrame, run_ids: pd.Index) -> list | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cols = positions(long["run_id"], run_ids)
-    mine = np.flatnonzero(cols >= 0)
-    if not len(mine):
+    mine, cols, ranks, keys = _keyed(long, run_ids)
+    if not keys:
         return []
-    codes, keys = pd.factorize(long["key"].to_numpy(dtype=object)[mine], sort=False)
-    by_key = np.argsort(codes, kind="stable")  # rows of a key in store order: the last wins
-    bounds = np.searchsorted(codes[by_key], np.arange(len(keys) + 1))
+    by_key = np.argsort(ranks.astype(np.int16 if len(keys) < 2**15 else np.int64), kind="stable")
+    bounds = np.searchsorted(ranks[by_key], np.arange(len(keys) + 1))
     out = []
-    for i in sorted(range(len(keys)), key=lambda i: str(keys[i])):
-        rows = mine[by_key[bounds[i]:bounds[i + 1]]]
+    for i, key in enumerate(keys):  # rows of a key in store order: the last wins
+        seg = by_key[bounds[i]:bounds[i + 1]]
         pick = np.full(len(run_ids), -1, dtype=np.int64)
-        pick[cols[rows]] = rows
+        pick[cols[seg]] = mine[seg]
         taken = pc.take(arr, pa.array(pick, mask=pick < 0))
-        out.append((keys[i], pd.array(taken, dtype=dtype)))
+        out.append((key, pd.array(taken, dtype=dtype)))
     return out
 
 
@@ -246,7 +302,8 @@ def mlflow_frame(table: RunTable, run_ids: list[str], attributes: bool = False) 
         return pd.DataFrame(data)
     data["start_time"] = _time_column(info["start_time"].to_numpy(dtype="float64"))
     data["end_time"] = _time_column(info["end_time"].to_numpy(dtype="float64"))
-    idx = pd.Index(run_ids)
+    # Arrow strings where the long tables hold them: looked up without a Python object each
+    idx = pd.Index(pd.array(list(run_ids), dtype=_text_dtype()))
     # A metric whose latest value is NaN still makes a column: presence comes from the long
     # form, not from the values.
     for prefix, long, fill in (("metrics.", table.metrics, np.nan), ("params.", table.params, None),
