@@ -50,11 +50,13 @@ def free_port() -> int:
 
 
 class MlflowServer:
-    """A real ``mlflow server`` on 127.0.0.1 over an SQLite file in ``base``, started and
-    waited for (``/health``); ``stop()`` ends it. ``args`` are more server options, ``env``
-    more environment variables (the basic-auth app's)."""
+    """A real ``mlflow server`` on 127.0.0.1 over an SQLite file in ``base`` (or ``backend``,
+    any store URI), with ``workers`` processes as deployed servers run (issue 14: two),
+    started and waited for (``/health``); ``stop()`` ends it. ``args`` are more server options,
+    ``env`` more environment variables (the basic-auth app's)."""
 
-    def __init__(self, base: Path, args=(), env: dict | None = None, backend: str | None = None):
+    def __init__(self, base: Path, args=(), env: dict | None = None, backend: str | None = None,
+                 workers: int = 2):
         import subprocess
         import sys
         import time
@@ -66,13 +68,17 @@ class MlflowServer:
         self.url = f"http://127.0.0.1:{self.port}"
         backend = backend or f"sqlite:///{base / 'mlflow.db'}"
         cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
-               str(self.port), "--backend-store-uri", backend, "--workers", "1", *args]
+               str(self.port), "--backend-store-uri", backend, "--workers", str(workers), *args]
         if "--serve-artifacts" not in args and "--artifacts-destination" not in args:
             cmd += ["--default-artifact-root", str(base / "artifacts")]
         self.log_path = base / f"server-{self.port}.log"
         self.log = open(self.log_path, "wb")
+        # MLflow's job runner (7 huey consumer processes, each importing MLflow) serves nothing
+        # mlscope reads; off unless env turns it on. A session of its own: stop() ends the
+        # whole tree (uvicorn, its workers, any job runner), none left orphaned.
+        env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ, **(env or {})}
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=base,
-                                     env={**os.environ, **(env or {})})
+                                     env=env, start_new_session=True)
         deadline = time.monotonic() + 300  # minutes on a busy 2-core machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -87,14 +93,18 @@ class MlflowServer:
         pytest.fail("mlflow server did not start: " + self.log_path.read_text()[-2000:])
 
     def stop(self) -> None:
+        import signal
         import subprocess
 
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
+            try:
+                os.killpg(self.proc.pid, sig)  # the group: the server started it, nobody else
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
         self.log.close()
 
 

@@ -1,76 +1,28 @@
 """A real PostgreSQL server (a throwaway cluster on 127.0.0.1) written by MLflow's client."""
 
-import glob
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
-
 import pytest
 from mlflow.tracking import MlflowClient
 
 from mlflow_stores import FILTERS, build, free_port, reference, same
 from mlscope.core import StoreError, open_store
+from pg_cluster import PgCluster, unavailable
 
 psycopg = pytest.importorskip("psycopg")  # SQLAlchemy 2.1 reads postgresql:// with psycopg 3
 
 
-def pg_bin():
-    found = shutil.which("initdb")
-    if found:
-        return os.path.dirname(os.path.realpath(found))
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    return dirs[-1] if dirs else None
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    bindir = pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL is not installed")
-    as_user = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        try:
-            import pwd
-
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("no postgres user to run the server as")
-        as_user = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
-    base = tempfile.mkdtemp(prefix="mlscope-pg-")
-    os.chmod(base, 0o755)
-    data = os.path.join(base, "data")
-    os.mkdir(data)
-    if as_user:
-        shutil.chown(base, "postgres", "postgres")
-        shutil.chown(data, "postgres", "postgres")
-    subprocess.run([*as_user, f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust"],
-                   check=True, capture_output=True, timeout=120)
-    port = free_port()
-    proc = subprocess.Popen([*as_user, f"{bindir}/postgres", "-D", data, "-p", str(port), "-k", base,
-                             "-c", "listen_addresses=127.0.0.1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            conn = psycopg.connect(dsn, autocommit=True)
-            break
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("PostgreSQL did not start")
-            time.sleep(0.3)
-    conn.execute("CREATE DATABASE mlflow")
-    conn.close()
-    uri = f"postgresql://postgres@127.0.0.1:{port}/mlflow"
-    ids = build(uri)
-    yield uri, ids, port
-    proc.send_signal(signal.SIGINT)  # "fast" shutdown: does not wait for pooled clients
-    proc.wait(timeout=30)
-    shutil.rmtree(base, ignore_errors=True)
+    """(uri, ids, port): a throwaway cluster's ``mlflow`` database, built by MLflow's client."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = PgCluster()
+    try:
+        uri = cluster.create_database("mlflow")
+        ids = build(uri)
+        yield uri, ids, cluster.port
+    finally:
+        cluster.stop()
 
 
 @pytest.mark.parametrize("filter_string", FILTERS[:6])
