@@ -1,66 +1,17 @@
 """A real `mlflow server` opened in a store page: its runs are kept on disk, shown at once on
 the next open (then refreshed), and opened read-only, marked offline, when the server cannot
 be reached; Reconnect goes live again. The network between is a small proxy on 127.0.0.1
-that can be slowed down or switched off (the server itself stays as MLflow runs it)."""
-
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+(tests/http_proxy.py) that can be slowed down or switched off (the server itself stays as
+MLflow runs it). Reopening brings the copy up to date with small searches before the full
+read replaces it."""
 
 import pytest
-import requests
 from mlflow.tracking import MlflowClient
 
-from mlflow_stores import MlflowServer, free_port
+from http_proxy import Proxy
+from mlflow_stores import MlflowServer
 from mlscope.core import server_cache
 from mlscope.core.reststore import RestStore
-
-HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length"}
-
-
-class Proxy:
-    """Forwards HTTP to ``upstream`` after ``delay`` seconds; ``stop()``/``start()`` on one port."""
-
-    def __init__(self, upstream: str):
-        self.upstream, self.delay, self.port = upstream, 0.0, free_port()
-        self.refuse = False  # answer 401 as MLflow's basic-auth app does to a wrong password
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.start()
-
-    def start(self) -> None:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _forward(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                time.sleep(proxy.delay)
-                if proxy.refuse:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="mlflow"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                r = requests.request(self.command, proxy.upstream + self.path, data=body,
-                                     headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
-                self.send_response(r.status_code)
-                for k, v in r.headers.items():
-                    if k.lower() not in HOP:
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(r.content)))
-                self.end_headers()
-                self.wfile.write(r.content)
-
-            do_GET = do_POST = _forward
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +161,42 @@ def test_unreachable_without_a_copy_is_the_error_page(server, qtbot, window):
         assert not page.cache_bar.isVisible()
     finally:
         proxy.start()
+
+
+def full_read(path, body) -> bool:
+    """The full read of the runs (no filter), not the small searches of what changed."""
+    return path.endswith("runs/search") and b'"filter": ""' in body
+
+
+def test_reopening_merges_what_changed_then_reads_every_run(server, qtbot, settings):
+    """Between the copy and the full read, the table holds the copy with the runs started or
+    ended since, and says it is still being checked; a deleted finished run (which only the
+    full read sees) goes when that ends."""
+    _srv, proxy, client, exp = server
+    page = new_page(qtbot, settings, proxy.url)
+    qtbot.waitUntil(lambda: live(page), timeout=60_000)
+    qtbot.waitUntil(lambda: server_cache.load(proxy.url) is not None, timeout=10_000)
+    frame = page.loading.frame
+    shown = set(frame["run_id"])
+    finished = sorted(frame.loc[frame["status"] == "FINISHED", "run_id"])
+    page.shutdown()
+    new = client.create_run(exp, run_name="new-since").info.run_id
+    client.set_terminated(new)
+    deleted = finished[0]
+    client.delete_run(deleted)
+    proxy.only, proxy.delay = full_read, 4.0
+    try:
+        page = new_page(qtbot, settings, proxy.url)
+        bar = page.cache_bar
+        qtbot.waitUntil(lambda: "updated since" in bar.label.text(), timeout=60_000)
+        assert "1 run updated since" in bar.label.text() and "checking every run" in bar.label.text()
+        assert bar.isVisible() and page.is_loading()
+        assert page.runs.model.contains(new) and page.runs.model.contains(deleted)
+        qtbot.waitUntil(lambda: live(page), timeout=60_000)
+    finally:
+        proxy.clear()
+    assert page.runs.model.contains(new) and not page.runs.model.contains(deleted)
+    assert set(page.loading.frame["run_id"]) == shown - {deleted} | {new}
+    qtbot.waitUntil(lambda: new in set(getattr(server_cache.load(proxy.url), "runs", {"run_id": []})
+                                       ["run_id"]), timeout=10_000)
+    page.shutdown()

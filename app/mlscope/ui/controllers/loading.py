@@ -1,19 +1,27 @@
 """Opening a store and reading what the page shows: experiments, the runs of the selected
-experiments under the filter (streamed while a long read goes on), and run counts."""
+experiments under the filter (streamed while a long read goes on), and run counts.
+
+A tracking server's saved copy (core.server_cache) is shown at once while it connects, then
+brought up to date by a few small searches (core.server_refresh: runs started, ended or
+running since), then replaced by a full read, which alone sees deletions and edits of
+finished runs; the bar above the table says which of these the table is. When the server
+fails, what the table shows stays, marked offline, until Reconnect or F5."""
 
 from __future__ import annotations
 
 import time
 
 import pandas as pd
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 
-from mlscope.core import credentials, server_cache
+from mlscope.core import credentials, server_cache, server_refresh
 from mlscope.core.errors import AuthError, FilterError, ServerError, user_message
 from mlscope.core.experiments import initial_experiments
 from mlscope.core.secrets import redact
 
 from .base import Controller
+
+SAVE_EVERY_S = 30.0  # a server's copy is written at most this often (Watch re-reads every few s)
 
 
 def empty_runs() -> pd.DataFrame:
@@ -50,6 +58,14 @@ class LoadingController(Controller):
         self.last_error: BaseException | None = None
         self.exps: pd.DataFrame | None = None  # the experiments listed (kept with a server's runs)
         self.cache_shown = False  # the table shows a server's saved copy, not a live read
+        self.bar_text = ""  # what the bar above the table says ("" once live)
+        self._copy = None  # the server_cache.Cached last shown
+        self._copy_scope = None  # (experiment ids, view) the copy shown holds all the runs of
+        self._live_at: float | None = None  # when a server's live read last filled the table
+        self._pending_save = None  # the copy to write once SAVE_EVERY_S has passed
+        self._last_save = float("-inf")
+        self._save_timer = QTimer(self, singleShot=True)
+        self._save_timer.timeout.connect(self._save_pending)
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -58,6 +74,7 @@ class LoadingController(Controller):
 
         target, view = self.target, self.view
         server = server_cache.server_uri(target)
+        keep_live = self._live_shown()  # unreachable: the live table stays, not an older copy
         self.loadingChanged.emit(True, "Opening store…")
         self.statusMessage.emit(f"Opening {redact(target)}…")
 
@@ -66,7 +83,8 @@ class LoadingController(Controller):
             try:
                 store = open_store(target, auth=auth)
             except ServerError as exc:  # unreachable (not refused: that asks for credentials)
-                cached = None if server is None or isinstance(exc, AuthError) else server_cache.load(server)
+                cached = (None if server is None or keep_live or isinstance(exc, AuthError)
+                          else server_cache.load(server))
                 if cached is None:
                     raise
                 return server_cache.CachedStore(cached, reason=user_message(exc)), None
@@ -90,6 +108,10 @@ class LoadingController(Controller):
         self._set_store(store)
         known = set(cached.experiments["experiment_id"].astype(str))
         self.experiment_ids = [e for e in self.experiment_ids or cached.experiment_ids if e in known]
+        self._copy = cached
+        self._copy_scope = ((tuple(self.experiment_ids), self.view)
+                            if cached.view in (self.view, "all")
+                            and set(self.experiment_ids) <= set(cached.experiment_ids) else None)
         self.exps = store.experiments(self.view)
         if store.offline:  # while connecting, the store is not opened yet (a login may fail)
             self.opened.emit(store)
@@ -104,7 +126,23 @@ class LoadingController(Controller):
             self.statusMessage.emit(f"Offline: {store.reason}")
         else:
             text = f"Cached, {cached.age_words()} — refreshing…"
-        self.cacheState.emit(text, store.offline)
+        self._bar(text, store.offline)
+
+    def _bar(self, text: str, offline: bool) -> None:
+        self.bar_text = text
+        self.cacheState.emit(text, offline)
+
+    def _live_shown(self) -> bool:
+        """A server's live runs are in the table (a failure then keeps them, marked offline)."""
+        return (self._live_at is not None and server_cache.server_uri(self.target) is not None
+                and not isinstance(self.store, server_cache.CachedStore))
+
+    def _keep_live(self, reason: str) -> None:
+        """The server failed while its live runs are shown: they stay, said to be offline."""
+        self.loadingChanged.emit(False, "")
+        when = time.strftime("%H:%M", time.localtime(self._live_at))
+        self._bar(f"Offline: {_sentence(reason)} The table shows the runs read at {when}.", True)
+        self.statusMessage.emit(f"Offline: {reason}")
 
     def _set_store(self, store) -> None:
         old = self.store
@@ -118,7 +156,10 @@ class LoadingController(Controller):
     def _opened(self, result) -> None:
         store, exps = result
         if isinstance(store, server_cache.CachedStore):
-            self._show_cached(store)
+            if store.offline and self._live_shown():
+                self._keep_live(store.reason)
+            else:
+                self._show_cached(store)
             return
         self._set_store(store)
         self.exps = exps
@@ -136,10 +177,14 @@ class LoadingController(Controller):
 
     def _open_failed(self, exc) -> None:
         self.last_error = exc  # the connect dialog offers to re-enter a refused password
+        if (isinstance(exc, ServerError) and not isinstance(exc, AuthError)
+                and self._live_shown()):
+            self._keep_live(user_message(exc))
+            return
         self.loadingChanged.emit(False, "")
         if self.cache_shown:  # a copy shown while connecting goes with the error page
             self.cache_shown = False
-            self.cacheState.emit("", False)
+            self._bar("", False)
         msg = user_message(exc)
         self.statusMessage.emit(msg)
         self.openFailed.emit(msg)
@@ -197,25 +242,46 @@ class LoadingController(Controller):
             self.loadingChanged.emit(True, "Loading runs…")
             self.statusMessage.emit("Loading runs…")
         t0 = time.perf_counter()
+        base = self.frame if (self.cache_shown and not filt and self._copy_scope == (tuple(ids), view)
+                              and not isinstance(store, server_cache.CachedStore)) else None
 
         def work(progress, cancel, partial):
             if refresh:
                 store.refresh()
+            if base is not None:  # the copy on screen, brought up to date first (small searches)
+                delta = server_refresh.refresh(store, base, ids, view, cancel)
+                if delta is not None:
+                    partial(("merged", delta))
             frame = store.runs(ids, filt, None, view, attributes=True, progress=progress,
-                               cancel=cancel, partial=partial)
+                               cancel=cancel, partial=lambda f: partial(("streamed", f)))
             return frame, time.perf_counter() - t0
 
         self.start("runs", work, lambda res: self._runs_loaded(res, filt, keep_selection),
                    self._runs_failed, self.progress.emit, self._runs_cancelled,
                    self._streamed)
 
-    def _streamed(self, frame) -> None:
-        if not self.cache_shown:  # a saved copy stays whole until the live read is complete
-            self.runsStreamed.emit(frame)
+    def _streamed(self, item) -> None:
+        kind, value = item
+        if kind == "merged":
+            if self.cache_shown:  # still the copy: now with what changed since, said so
+                self._show_merged(value)
+        elif not self.cache_shown:  # a saved copy stays whole until the live read is complete
+            self.runsStreamed.emit(value)
+
+    def _show_merged(self, delta) -> None:
+        age = f"Cached, {self._copy.age_words()}" if self._copy is not None else "Cached"
+        changed = (f"{delta.changed:,} run{'' if delta.changed == 1 else 's'} updated since"
+                   if delta.changed or delta.gone else "no run started or ended since")
+        self.frame = delta.frame
+        self.runsLoaded.emit(delta.frame, True)
+        self._bar(f"{age}, {changed} — checking every run for deletions and edits…", False)
+        self.statusMessage.emit(f"Copy updated: {changed}; reading every run…")
 
     def _runs_loaded(self, result, filt: str, keep_selection: bool) -> None:
         frame, seconds = result
         self.frame = frame
+        if not isinstance(self.store, server_cache.CachedStore):
+            self._live_at = time.time()
         self.loadingChanged.emit(False, "")
         self.runsLoaded.emit(frame, keep_selection)
         what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
@@ -235,13 +301,30 @@ class LoadingController(Controller):
         store = self.store
         if isinstance(store, server_cache.CachedStore):
             return
-        if self.cache_shown:
-            self.cache_shown = False
-            self.cacheState.emit("", False)
+        self.cache_shown = False
+        if self.bar_text:
+            self._bar("", False)
         uri, exps = server_cache.server_uri(store.location), self.exps
         if uri is None or filt or exps is None:
             return
-        ids, view = list(self.experiment_ids), self.view
+        self._pending_save = (uri, frame, exps, list(self.experiment_ids), self.view)
+        wait = self._last_save + SAVE_EVERY_S - time.monotonic()
+        if wait > 0 or self.running("cache-save"):  # Watch: at most one write per SAVE_EVERY_S
+            if not self._save_timer.isActive():
+                self._save_timer.start(int(max(wait, 1.0) * 1000))
+            return
+        self._save_pending()
+
+    def _save_pending(self) -> None:
+        """Write the latest copy waiting (on a worker; unchanged data writes only its time)."""
+        if self._pending_save is None:
+            return
+        if self.running("cache-save"):
+            self._save_timer.start(1000)
+            return
+        uri, frame, exps, ids, view = self._pending_save
+        self._pending_save = None
+        self._last_save = time.monotonic()
         self.start("cache-save", lambda progress, cancel: server_cache.save(uri, frame, exps, ids, view),
                    lambda _where: None, lambda exc: self.statusMessage.emit(
                        f"Could not keep a copy of the runs: {user_message(exc)}"))
@@ -249,8 +332,13 @@ class LoadingController(Controller):
     def _runs_failed(self, exc) -> None:
         self.loadingChanged.emit(False, "")
         if self.cache_shown and not isinstance(exc, FilterError):
-            self.cacheState.emit(f"Showing the cached copy: the refresh failed ({user_message(exc)})",
-                                 True)
+            self._bar(f"Showing the cached copy: the refresh failed. {_sentence(user_message(exc))}",
+                      True)
+        elif (isinstance(exc, ServerError) and not isinstance(exc, (FilterError, AuthError))
+              and server_cache.server_uri(self.target) is not None
+              and not isinstance(self.store, server_cache.CachedStore)):
+            self._bar(f"Could not refresh the runs: {_sentence(user_message(exc))} The table keeps "
+                      "what was read before.", True)
         if isinstance(exc, FilterError):
             self.filterFailed.emit(str(exc))
             self.statusMessage.emit("The filter is not valid MLflow search syntax.")
@@ -286,3 +374,8 @@ class LoadingController(Controller):
 
     def _problems(self) -> None:
         self.problemsChanged.emit(list(getattr(self.store, "problems", []) or []))
+
+
+def _sentence(text: str) -> str:
+    text = str(text).strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
