@@ -158,10 +158,14 @@ class _Workers:
     def completed(self):
         while self.pending:
             done, _ = wait(self.pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            if self.cancel and self.cancel():
-                raise Cancelled(f"Loading {self.store.uri} was cancelled.")
             for fut in sorted(done, key=lambda f: self.pending[f][0]):
+                self._check()
                 yield self.pending.pop(fut)[1], fut.result()
+            self._check()
+
+    def _check(self) -> None:
+        if self.cancel and self.cancel():
+            raise Cancelled(f"Loading {self.store.uri} was cancelled.")
 
     def __enter__(self):
         return self
