@@ -192,10 +192,13 @@ def test_reopening_merges_what_changed_then_reads_every_run(server, qtbot, setti
         assert "1 run updated since" in bar.label.text() and "checking every run" in bar.label.text()
         assert bar.isVisible() and page.is_loading()
         assert page.runs.model.contains(new) and page.runs.model.contains(deleted)
+        kept = finished[-1]
+        page.runs.select_run(kept)  # the user picks a run while every run is read again
         qtbot.waitUntil(lambda: live(page), timeout=60_000)
     finally:
         proxy.clear()
     assert page.runs.model.contains(new) and not page.runs.model.contains(deleted)
+    assert page.runs.current_run_id() == kept  # the full read kept the selection
     assert set(page.loading.frame["run_id"]) == shown - {deleted} | {new}
     qtbot.waitUntil(lambda: new in set(getattr(server_cache.load(proxy.url), "runs", {"run_id": []})
                                        ["run_id"]), timeout=10_000)

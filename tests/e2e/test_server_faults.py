@@ -252,9 +252,9 @@ def test_server_restarted_during_the_refresh_of_its_copy(server, qtbot, window):
     window.close_tab(window.tabs.indexOf(first))
     server.proxy.only, server.proxy.delay = "runs/search", 3.0
     page = window.open_target(server.url, "1")
-    w = Watcher(qtbot, page)
     qtbot.waitUntil(lambda: page.cache_bar.isVisible() and page.runs.model.total_runs() == server.n
                     and isinstance(page.store, RestStore), timeout=30_000)
+    w = Watcher(qtbot, page)
     assert "refreshing" in page.cache_bar.label.text()
     w.idle()
     server.kill()
