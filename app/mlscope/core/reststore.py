@@ -34,9 +34,9 @@ from .store import (
 from .table import RunTable, empty_long, info_frame, mlflow_frame
 
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
-PAGE = 1000
-FIRST_PAGE = 500  # the first request of a listing: the newest runs, on screen at once
-SEARCH_WORKERS = 4  # requests in flight while listing runs
+PAGE = 500  # runs a request: a busy server still answers one well within READ_TIMEOUT_S
+FIRST_PAGE = 100  # the first request of a listing: the newest runs, on screen at once
+SEARCH_WORKERS = 3  # requests in flight while listing runs (a server has a few workers)
 SPLIT_MAX = 16  # the most start_time ranges one full page is cut into
 EXPERIMENT_SPLIT_MAX = 64  # more experiments than this: cut by start_time over all of them
 WATCH_RUNS = 50  # the newest runs Watch looks at, in one request
@@ -61,6 +61,8 @@ class _Rows:
     def __init__(self):
         self.order: list[str] = []
         self.start: dict[str, int | None] = {}  # run_id -> start_time as the server said it
+        self._frames: list[pd.DataFrame] | None = None  # table() so far, and the list
+        self._ends: list[int] | None = None  # lengths it was made from
         self.info, self.metrics, self.params, self.tags, self.datasets = [], [], [], [], []
 
     def add(self, run: dict) -> None:
@@ -80,15 +82,34 @@ class _Rows:
         self.datasets += [(run_id, *_dataset(di)) for di in (run.get("inputs") or {}).get("dataset_inputs", [])]
 
     def table(self) -> RunTable:
-        info = info_frame(self.info)
-        long = ["run_id", "key", "value"]
-        return RunTable(
-            info,
-            pd.DataFrame(self.metrics, columns=[*long, "step", "timestamp"]) if self.metrics else empty_long(True),
-            pd.DataFrame(self.params, columns=long).astype(object) if self.params else empty_long(),
-            pd.DataFrame(self.tags, columns=long).astype(object) if self.tags else empty_long(),
-            pd.DataFrame(self.datasets, columns=["run_id", *DATASET_COLUMNS]),
-        )
+        """The runs so far. Rows become frames once: a long read asks every PARTIAL_EVERY_S,
+        and converting 100,000 runs' values each time would cost more than the reading."""
+        ends = [len(rows) for rows in self._lists()]
+        if self._frames is None or ends != self._ends:
+            new = [rows[start:] for rows, start in zip(self._lists(), self._ends or [0] * 5, strict=True)]
+            self._frames = [_joined(old, piece) for old, piece in zip(
+                self._frames or [None] * 5, _frames(*new), strict=True)]
+            self._ends = ends
+        return RunTable(*self._frames)
+
+    def _lists(self) -> list[list]:
+        return [self.info, self.metrics, self.params, self.tags, self.datasets]
+
+
+def _frames(info, metrics, params, tags, datasets) -> list[pd.DataFrame]:
+    long = ["run_id", "key", "value"]
+    return [info_frame(info),
+            pd.DataFrame(metrics, columns=[*long, "step", "timestamp"]) if metrics else empty_long(True),
+            pd.DataFrame(params, columns=long).astype(object) if params else empty_long(),
+            pd.DataFrame(tags, columns=long).astype(object) if tags else empty_long(),
+            pd.DataFrame(datasets, columns=["run_id", *DATASET_COLUMNS])]
+
+
+def _joined(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """``old`` then ``new``; an empty side left out (it would turn numbers into objects)."""
+    if old is None or old.empty:
+        return new
+    return old if new.empty else pd.concat([old, new], ignore_index=True)
 
 
 DATASET_COLUMNS = ["name", "digest", "context", "source_type", "source"]
