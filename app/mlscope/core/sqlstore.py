@@ -23,7 +23,6 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from .errors import Cancelled, StoreCorrupt, StoreError, StoreLocked, StoreNotFound, StorePermission
 from .locate import Location
@@ -98,6 +97,8 @@ _KEY = re.compile(r"\bkey\b")
 def _mysql_driver(uri: str) -> str:
     """``mysql://`` means MySQLdb to SQLAlchemy; where only PyMySQL (mlscope[mysql]) is
     installed, it reads the same database."""
+    import sqlalchemy as sa
+
     url = sa.engine.make_url(uri)
     if url.drivername == "mysql":
         try:
@@ -129,13 +130,17 @@ class SqlStore(Store):
         self.snapshot_dir: Path | None = None
         self._adbc_uri: str | None = None  # SQLite: bulk reads through ADBC (Arrow) when installed
         self._tables_cache: RunTable | None = None
+        self.engine = None  # SQLAlchemy's, for database servers; SQLite: sqlite3 itself
+        self._connect = None  # SQLite: a new read-only sqlite3 connection
         self._exps: pd.DataFrame | None = None
         self._indexed: bool | None = None  # run_uuid indexes: the first screen can be read alone
         if uri.startswith("sqlite"):
             self.path = _sqlite_path(uri).resolve()
             self.display = str(self.path)
-            self.engine = self._sqlite_engine()
+            self._connect = self._open_sqlite()
         else:
+            import sqlalchemy as sa
+
             self.path = None
             args = {"connect_timeout": 10} if uri.startswith(("postgres", "mysql")) else {}
             if uri.startswith("postgres"):
@@ -152,15 +157,13 @@ class SqlStore(Store):
             except Exception as exc:  # a malformed URL
                 raise StoreError(f"Cannot open {self.display}: {exc}", self.display) from exc
         try:
-            with self.engine.connect() as conn:
-                insp = sa.inspect(conn)
-                self.columns = {t: ({c["name"] for c in insp.get_columns(t)} if t in USED_TABLES else set())
-                                for t in insp.get_table_names()}
-                self.schema_version = None
-                if "alembic_version" in self.columns:
-                    row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-                    self.schema_version = row[0] if row else None
+            self.columns = self._reflect()
+            self.schema_version = None
+            if "alembic_version" in self.columns:
+                rows = self.query("SELECT version_num FROM alembic_version")
+                self.schema_version = rows[0][0] if rows else None
         except StoreError:
+            self.close()  # a snapshot taken for it goes too
             raise
         except Exception as exc:
             self.close()
@@ -179,7 +182,21 @@ class SqlStore(Store):
         self.read_only_note = self._schema_note()
 
     # -- connection ---------------------------------------------------------------------------
-    def _sqlite_engine(self) -> sa.Engine:
+    def _reflect(self) -> dict[str, set[str]]:
+        """Table -> its columns (those mlscope reads; empty for the others)."""
+        if self._connect is None:
+            import sqlalchemy as sa
+
+            with self.engine.connect() as conn:
+                insp = sa.inspect(conn)
+                return {t: ({c["name"] for c in insp.get_columns(t)} if t in USED_TABLES else set())
+                        for t in insp.get_table_names()}
+        tables = [r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                           "AND name NOT LIKE 'sqlite_%'")]
+        return {t: ({r[1] for r in self.query(f"PRAGMA table_info(\"{t}\")")} if t in USED_TABLES else set())
+                for t in tables}
+
+    def _open_sqlite(self):
         path = self.path
         if not path.is_file():
             raise StoreNotFound(f"{path} does not exist.", str(path))
@@ -198,8 +215,9 @@ class SqlStore(Store):
             return conn
 
         # A connection per query: sqlite3 connections must not be shared or closed across
-        # threads (SingletonThreadPool closed other threads' connections mid-query).
-        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+        # threads. sqlite3 itself, not SQLAlchemy: its import (a third of pandas') stays off
+        # the way from a double-click to the table.
+        return connect
 
     def _snapshot(self, path: Path) -> Path:
         """Copy the database and its sidecars where SQLite may recover them without touching ours."""
@@ -234,6 +252,8 @@ class SqlStore(Store):
     def _dialect(self, sql: str) -> str:
         """Our SQL, written once, in this database's dialect: the ``key`` column quoted (MySQL
         reserves the word) and ``?`` parameters in the driver's style."""
+        if self.engine is None:
+            return _KEY.sub('"key"', sql)
         sql = _KEY.sub(self.engine.dialect.identifier_preparer.quote_identifier("key"), sql)
         if self.engine.dialect.paramstyle in ("format", "pyformat"):
             sql = sql.replace("?", "%s")
@@ -245,7 +265,7 @@ class SqlStore(Store):
         more than the query on big tables); ``key`` and ``?`` are written for any dialect."""
         sql = self._dialect(sql)
         try:
-            raw = self.engine.raw_connection()
+            raw = self.engine.raw_connection() if self._connect is None else self._connect()
             try:
                 cur = raw.cursor()
                 cur.execute(sql, params or ())
@@ -536,10 +556,9 @@ class SqlStore(Store):
         self._exps = None
         self._tables_cache = None
         if self.snapshot_dir is not None:  # a snapshot never changes: take a new one
-            self.engine.dispose()
             shutil.rmtree(self.snapshot_dir, ignore_errors=True)
             self.snapshot_dir = None
-            self.engine = self._sqlite_engine()
+            self._connect = self._open_sqlite()
 
     def metric_history(self, run_ids, keys=None) -> pd.DataFrame:
         if not self.has("metrics"):

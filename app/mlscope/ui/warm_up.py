@@ -1,9 +1,9 @@
 """The store layer's imports, paid while the window paints and the user chooses a store.
 
-Opening the first store of a session imports SQLAlchemy, ADBC, pyarrow's compute code and
-the readers (about 0.4 s on two cores). Nothing on the way to the first paint needs them, so
-they are imported on a daemon thread once the window is on screen; the first open then finds
-them ready. Never MLflow (seconds of imports the first paint must not wait for; the search
+Opening the first store of a session imports ADBC, pyarrow's compute code, the readers and,
+for a database server, SQLAlchemy (about 0.4 s on two cores). Nothing on the way to the
+first paint needs them, so they are imported on a daemon thread once the window is on
+screen; the first open then finds them ready. Never MLflow (seconds of imports the first paint must not wait for; the search
 parser has its own warm-up after the first open). A window closed before the thread is done
 stops it between two modules; a daemon thread never holds the process open.
 """
@@ -15,7 +15,8 @@ import threading
 
 STORE_MODULES = (
     "mlscope.core.opening",
-    "mlscope.core.sqlstore",  # SQLAlchemy, pandas' Arrow arrays
+    "mlscope.core.sqlstore",  # pandas' Arrow arrays
+    "sqlalchemy",  # database servers' URLs (SQLite files are read without it)
     "adbc_driver_sqlite.dbapi",  # the SQLite reader's driver
     "mlscope.core.filestore",  # mlruns folders: the readers and their YAML
 )
