@@ -8,7 +8,8 @@ benchmarks/make_stores.py, cached in benchmarks/_stores/) served by a real `mlfl
 full read, the copy written, written again unchanged (only its time moves), read back (what
 the table waits for on reopening), and the refresh by small searches after 20 runs were
 logged and 5 running runs ended, against the full read it precedes. Prints
-``name: value unit`` lines.
+``name: value unit`` lines. ``--copy-scale`` times only the copy (written, saved unchanged,
+read back) of bench_scale.py's 100,000-run SQLite store, read by mlscope, no server.
 """
 
 from __future__ import annotations
@@ -53,10 +54,43 @@ def store_db(n: int) -> Path:
     return db
 
 
+def copy_at_scale(n: int = 100_000) -> None:
+    """The copy of 100,000 runs: what a reopening reads before the table shows it."""
+    from bench_scale import SHAPE
+    from make_stores import Spec, ensure_sqlite
+    from mlscope.core import open_store, server_cache
+
+    base = Path(tempfile.mkdtemp(prefix="bench-server-copy-"))
+    os.environ["MLSCOPE_CACHE_DIR"] = str(base / "cache")
+    try:
+        store = open_store(str(ensure_sqlite(Spec(n_runs=n, **SHAPE))))
+        exps = store.experiments("active")
+        ids = list(exps["experiment_id"])
+        frame = store.runs(ids, attributes=True)
+        store.close()
+        url = "http://127.0.0.1:5000"
+        t_save, _ = timed(lambda: server_cache.save(url, frame.iloc[::-1], exps, ids, "active")
+                          and server_cache.save(url, frame, exps, ids, "active"), 1)
+        say(f"copy_{n // 1000}k_written", t_save / 2, note=f"{len(frame):,} runs, {len(frame.columns)} columns")
+        t_same, _ = timed(lambda: server_cache.save(url, frame, exps, ids, "active"))
+        say(f"copy_{n // 1000}k_saved_unchanged", t_same, note="digest, only meta.json written")
+        t_load, cached = timed(lambda: server_cache.load(url))
+        say(f"copy_{n // 1000}k_read_back", t_load, note="what reopening waits for")
+        load = os.getloadavg()
+        print(f"load_average: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 runs instead of 20,000")
+    parser.add_argument("--copy-scale", action="store_true",
+                        help="only the copy of bench_scale's 100,000-run store (no server)")
     args = parser.parse_args()
+    if args.copy_scale:
+        copy_at_scale()
+        return
     n = 2_000 if args.quick else 20_000
     base = Path(tempfile.mkdtemp(prefix="bench-server-cache-"))
     shutil.copy(store_db(n), base / "mlflow.db")  # the benchmark logs runs: a copy
