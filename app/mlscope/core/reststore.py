@@ -6,7 +6,7 @@ into words happen here.
 
 Page tokens are offsets into one search, so one search pages one request after another. To
 read faster, the listing in MLflow's default order is cut into searches that do not overlap
-(by experiment, then by start_time ranges, learned as pages come back: see ``_Plan``), paged
+(by experiment, then by start_time ranges, learned as pages come back: see ``_Listing``), paged
 side by side by a few threads, and put back in the server's order.
 """
 
