@@ -50,7 +50,8 @@ def _ms(value) -> int | None:
 
 def since_ms(copy: pd.DataFrame, margin_ms: int = MARGIN_MS) -> int | None:
     """T: the latest start or end time in the copy, less the margin; None without any."""
-    times = [_ms(copy[c].max()) for c in ("start_time", "end_time") if c in copy and len(copy)]
+    times = [_ms(pd.to_datetime(copy[c], utc=True, errors="coerce").max())
+             for c in ("start_time", "end_time") if c in copy and len(copy)]
     times = [t for t in times if t is not None]
     return max(times) - margin_ms if times else None
 
