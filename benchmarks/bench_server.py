@@ -48,6 +48,9 @@ TESTS = HERE.parent / "tests"
 sys.path[:0] = [str(APP), str(HERE), str(TESTS)]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# A page of 1,000 runs takes the server 2-8 s here (its ORM and JSON, on 2 shared cores); with
+# several asked at once, one waits behind the others past mlscope's 30 s read timeout.
+os.environ.setdefault("MLSCOPE_HTTP_TIMEOUT", "300")
 
 from bench_scale import SHAPE, app_env, load, measured  # noqa: E402
 from bench_store import frames_equal, report  # noqa: E402
