@@ -13,11 +13,8 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-import sys
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -411,10 +408,7 @@ class SqlStore(Store):
             return mlflow_frame(table, select(table, filter_string, order_by), attributes)
 
         stream = partial and self.streams_partial and (lambda t: partial(frame(t)))
-        if not stream:
-            return frame(self._whole(experiment_ids, progress, cancel))
-        with quick_switches():  # the first rows are painted while the rest is read
-            return frame(self._whole(experiment_ids, progress, cancel, stream))
+        return frame(self._whole(experiment_ids, progress, cancel, stream or None))
 
     def _info_sql(self) -> str:
         return ", ".join([
@@ -609,32 +603,6 @@ class SqlStore(Store):
         from .registry import sql
 
         return sql.model_versions(self, name)
-
-
-_SWITCH = {"depth": 0, "saved": 0.005}
-_SWITCH_LOCK = threading.Lock()
-QUICK_SWITCH_S = 0.0005
-
-
-@contextmanager
-def quick_switches():
-    """While a streamed read goes on, the interpreter hands over between threads every
-    0.5 ms instead of 5 ms. The window's thread paints the first rows meanwhile, and each of
-    its thousands of calls into Qt gives up the GIL and waits to get it back: at 5 ms a
-    turn, beside reader threads that hold it, a paint took seconds on two busy cores (the
-    GIL convoy); at 0.5 ms, a tenth. Restored when the last such read ends."""
-    with _SWITCH_LOCK:
-        if _SWITCH["depth"] == 0:
-            _SWITCH["saved"] = sys.getswitchinterval()
-            sys.setswitchinterval(min(QUICK_SWITCH_S, _SWITCH["saved"]))
-        _SWITCH["depth"] += 1
-    try:
-        yield
-    finally:
-        with _SWITCH_LOCK:
-            _SWITCH["depth"] -= 1
-            if _SWITCH["depth"] == 0:
-                sys.setswitchinterval(_SWITCH["saved"])
 
 
 def _object_frame(rows, names) -> pd.DataFrame:
