@@ -99,8 +99,22 @@ class LoadingController(Controller):
                        self._cache_read, lambda exc: None)
 
     def _cache_read(self, cached) -> None:
-        if cached is not None and self.store is None and self.running("open"):
+        if cached is None:
+            return
+        if self.store is None and self.running("open"):
             self._show_cached(server_cache.CachedStore(cached))
+        elif (self._live_at is None and self.running("runs") and not self.cache_shown
+              and not self.filter and not isinstance(self.store, server_cache.CachedStore)
+              and cached.view in (self.view, "all")
+              and set(self.experiment_ids) <= set(cached.experiment_ids)):
+            # The server answered the open before the disk gave the copy, but its runs are
+            # still to come: the copy shows meanwhile (the live store stays; no merge).
+            self._copy = cached
+            self.frame = server_cache.CachedStore(cached).runs(self.experiment_ids, view=self.view,
+                                                               attributes=True)
+            self.cache_shown = True
+            self.runsLoaded.emit(self.frame, True)
+            self._bar(f"Cached, {cached.age_words()} — refreshing…", False)
 
     def _show_cached(self, store) -> None:
         """A server's saved copy in the table: at once while connecting, or offline."""
