@@ -401,6 +401,9 @@ class RestStore(Store):
             raise ServerError(f"TLS error talking to {self.uri}: {exc}. Choose the server's CA "
                               "bundle in the connect dialog (or MLFLOW_TRACKING_SERVER_CERT_PATH).",
                               self.uri) from exc
+        except (req.exceptions.ChunkedEncodingError, req.exceptions.ContentDecodingError) as exc:
+            raise ServerError(f"The answer from {self.uri} was cut off (the connection dropped "
+                              "part way through it).", self.uri) from exc
         except req.exceptions.RequestException as exc:
             raise ServerError(f"Cannot reach the tracking server at {self.uri}: {type(exc).__name__}.",
                               self.uri) from exc
