@@ -4,8 +4,8 @@
 
 The store: 100,000 runs (--quick: 20,000) in 3 experiments, 10 params, 7 tags and 5 metrics
 of 10 steps each, an ``mlflow.db`` whose schema MLflow creates (make_stores.ensure_sqlite,
-validated by MLflow's client reading samples back), cached in benchmarks/_stores/. An mlruns
-folder of that size (millions of files) is not built.
+validated by MLflow's client reading samples back), cached in benchmarks/_stores/. The mlruns
+folder of that size (2.3 million files) is bench_scale_mlruns.py's.
 
 Figures, one a line as ``name: value unit``, each with the load average when it was taken:
 
