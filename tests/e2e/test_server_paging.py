@@ -165,7 +165,9 @@ def test_rows_stream_as_the_answer_begins(server, small_pages, monkeypatch):
     seen, answered = [], []
     final = store.runs(view="all", partial=lambda f: (seen.append(f), answered.append(len(spy.calls))))
     same(final, reference(server))
-    assert len(seen) >= 3 and answered[0] <= 1 + rest.SEARCH_WORKERS
+    # The first partial follows the first answer: the searches that answer starts may have
+    # begun meanwhile (how many depends on the load), but the listing is far from done.
+    assert len(seen) >= 3 and answered[0] * 2 < len(spy.calls), (answered, len(spy.calls))
     assert len(seen[0]) == 5  # the 7 newest, less the 2 at NEWEST - 1 (more may follow)
     assert [len(f) for f in seen] == sorted({len(f) for f in seen})
     for part in seen:

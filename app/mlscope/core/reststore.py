@@ -56,44 +56,49 @@ def _num(value) -> float:
 
 
 class _Rows:
-    """Runs as the REST API returns them -> the columns of a RunTable."""
+    """Runs as the REST API returns them -> the columns of a RunTable.
+
+    At 100,000 runs the rows are millions of cells: each key and text value is kept once
+    (JSON gives a new string per occurrence), and rows turned into frames are let go."""
 
     def __init__(self):
         self.order: list[str] = []
         self.start: dict[str, int | None] = {}  # run_id -> start_time as the server said it
-        self._frames: list[pd.DataFrame] | None = None  # table() so far, and the list
-        self._ends: list[int] | None = None  # lengths it was made from
+        self._frames: list[pd.DataFrame] | None = None  # table() so far
+        self._texts: dict[str, str] = {}
         self.info, self.metrics, self.params, self.tags, self.datasets = [], [], [], [], []
+
+    def _one(self, text):
+        return self._texts.setdefault(text, text) if isinstance(text, str) else text
 
     def add(self, run: dict) -> None:
         i, d = run.get("info", {}), run.get("data", {})
         run_id = i.get("run_id") or i.get("run_uuid")
         if run_id in self.start:
             return
+        one = self._one
         self.start[run_id] = _start(run)
         self.order.append(run_id)
-        self.info.append((run_id, str(i.get("experiment_id")), i.get("status"), i.get("artifact_uri"),
-                          _num(i.get("start_time")), _num(i.get("end_time")), i.get("run_name") or None,
-                          i.get("user_id"), i.get("lifecycle_stage", "active")))
-        self.metrics += [(run_id, m["key"], _num(m.get("value")), int(m.get("step", 0) or 0),
+        self.info.append((run_id, one(str(i.get("experiment_id"))), one(i.get("status")),
+                          i.get("artifact_uri"), _num(i.get("start_time")), _num(i.get("end_time")),
+                          i.get("run_name") or None, one(i.get("user_id")),
+                          one(i.get("lifecycle_stage", "active"))))
+        self.metrics += [(run_id, one(m["key"]), _num(m.get("value")), int(m.get("step", 0) or 0),
                           int(m.get("timestamp", 0) or 0)) for m in d.get("metrics", [])]
-        self.params += [(run_id, p["key"], p.get("value", "")) for p in d.get("params", [])]
-        self.tags += [(run_id, t["key"], t.get("value", "")) for t in d.get("tags", [])]
+        self.params += [(run_id, one(p["key"]), one(p.get("value", ""))) for p in d.get("params", [])]
+        self.tags += [(run_id, one(t["key"]), one(t.get("value", ""))) for t in d.get("tags", [])]
         self.datasets += [(run_id, *_dataset(di)) for di in (run.get("inputs") or {}).get("dataset_inputs", [])]
 
     def table(self) -> RunTable:
         """The runs so far. Rows become frames once: a long read asks every PARTIAL_EVERY_S,
         and converting 100,000 runs' values each time would cost more than the reading."""
-        ends = [len(rows) for rows in self._lists()]
-        if self._frames is None or ends != self._ends:
-            new = [rows[start:] for rows, start in zip(self._lists(), self._ends or [0] * 5, strict=True)]
+        lists = [self.info, self.metrics, self.params, self.tags, self.datasets]
+        if self._frames is None or any(lists):
             self._frames = [_joined(old, piece) for old, piece in zip(
-                self._frames or [None] * 5, _frames(*new), strict=True)]
-            self._ends = ends
+                self._frames or [None] * 5, _frames(*lists), strict=True)]
+            for rows in lists:
+                rows.clear()
         return RunTable(*self._frames)
-
-    def _lists(self) -> list[list]:
-        return [self.info, self.metrics, self.params, self.tags, self.datasets]
 
 
 def _frames(info, metrics, params, tags, datasets) -> list[pd.DataFrame]:
