@@ -1,4 +1,5 @@
-"""Reader of MLflow's SQL schema (SQLite, PostgreSQL, MySQL) with SQLAlchemy Core, read-only.
+"""Reader of MLflow's SQL schema, read-only: SQLite files through sqlite3 (bulk reads through
+ADBC, in Arrow), PostgreSQL and MySQL through SQLAlchemy Core.
 
 MLflow's own client migrates an older database in place the moment it opens it and cannot
 open one read-only. We read whatever schema is there (MLflow 1.x on), table by table and
