@@ -231,6 +231,18 @@ class SqlStore(Store):
             raise StorePermission(f"Permission denied reading {path}.", str(path)) from exc
         except OSError as exc:
             raise StoreError(f"Cannot read {path}: {exc}", str(path)) from exc
+        # Recover the copied WAL into the copy now, on one connection, and leave WAL mode: the
+        # readers that follow open it side by side, and connections opening a copied WAL at
+        # once could rebuild its shared-memory file under each other (a bus error, seen in CI).
+        try:
+            conn = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_S)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            pass  # not a database, or damaged: opening it says so in words
         return target
 
     def close(self) -> None:
