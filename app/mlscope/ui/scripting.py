@@ -30,7 +30,8 @@ class Finisher:
     def arm(self, has_target: bool) -> None:
         self.has_target = has_target
         if self.args.screenshot or self.args.bench:
-            QTimer.singleShot(180_000, self.finish)  # never hang a script
+            # never hang a script; long enough for the demo's first build on a loaded machine
+            QTimer.singleShot(540_000, self.finish)
         if not has_target and self.args.screenshot:
             QTimer.singleShot(800, self.finish)
 
