@@ -24,6 +24,28 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 import pytest  # noqa: E402
 
 
+@pytest.fixture
+def settings(tmp_path):
+    """The app's settings in this test's own folder."""
+    from mlscope.ui.settings import Settings
+
+    return Settings(tmp_path / "config" / "settings.json")
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """A shown main window with its own settings; its pages shut down after the test."""
+    from mlscope.ui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(1300, 800)
+    w.show()
+    yield w
+    for page in w.pages():
+        page.shutdown()
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Edge-case stores built by MLflow's client: a file store, its git-like copy, an SQLite file.

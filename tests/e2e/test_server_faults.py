@@ -76,26 +76,6 @@ def own_cache(tmp_path_factory):
         yield
 
 
-@pytest.fixture
-def settings(tmp_path):
-    from mlscope.ui.settings import Settings
-
-    return Settings(tmp_path / "config" / "settings.json")
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    from mlscope.ui.main_window import MainWindow
-
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
-    yield w
-    for page in w.pages():
-        page.shutdown()
-
-
 def live(page) -> bool:
     return (isinstance(page.store, RestStore) and page.loaded_once and not page.is_loading()
             and not page.cache_bar.isVisible())

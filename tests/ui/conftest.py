@@ -17,29 +17,9 @@ CORPUS = corpus_dir()  # $MLSCOPE_CORPUS, else ../shared/corpus
 
 
 @pytest.fixture
-def settings(tmp_path):
-    from mlscope.ui.settings import Settings
-
-    return Settings(tmp_path / "config" / "settings.json")
-
-
-@pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """A cache folder of this test's own, so a load really reads the files."""
     monkeypatch.setenv("MLSCOPE_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    from mlscope.ui.main_window import MainWindow
-
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
-    yield w
-    for page in w.pages():
-        page.shutdown()
 
 
 def wait_loaded(qtbot, page, timeout=60_000):
