@@ -203,3 +203,34 @@ def test_reopening_merges_what_changed_then_reads_every_run(server, qtbot, setti
     qtbot.waitUntil(lambda: new in set(getattr(server_cache.load(proxy.url), "runs", {"run_id": []})
                                        ["run_id"]), timeout=10_000)
     page.shutdown()
+
+
+def test_a_copy_read_after_the_servers_answer_is_still_brought_up_to_date(server, qtbot, settings,
+                                                                         monkeypatch):
+    """The server answers the open before the disk gives the copy (a fast server, a big copy):
+    the runs wait for the copy, which shows first and is merged with what changed since, as
+    when the copy comes first."""
+    import time
+
+    _srv, proxy, client, exp = server
+    page = new_page(qtbot, settings, proxy.url)
+    qtbot.waitUntil(lambda: live(page), timeout=60_000)
+    qtbot.waitUntil(lambda: server_cache.load(proxy.url) is not None, timeout=10_000)
+    page.shutdown()
+    new = client.create_run(exp, run_name="after-the-answer").info.run_id
+    client.set_terminated(new)
+    real_load = server_cache.load
+    monkeypatch.setattr(server_cache, "load", lambda uri: (time.sleep(2.0), real_load(uri))[1])
+    proxy.only, proxy.delay = full_read, 4.0
+    try:
+        page = new_page(qtbot, settings, proxy.url)
+        qtbot.waitUntil(lambda: isinstance(page.store, RestStore), timeout=60_000)
+        assert page.runs.model.rowCount() == 0  # answered before the copy was read
+        qtbot.waitUntil(lambda: "updated since" in page.cache_bar.label.text(), timeout=60_000)
+        assert "1 run updated since" in page.cache_bar.label.text()
+        assert page.runs.model.contains(new) and page.is_loading()
+        qtbot.waitUntil(lambda: live(page), timeout=60_000)
+    finally:
+        proxy.clear()
+    assert page.runs.model.contains(new)
+    page.shutdown()

@@ -62,6 +62,7 @@ class LoadingController(Controller):
         self._copy = None  # the server_cache.Cached last shown
         self._copy_scope = None  # (experiment ids, view) the copy shown holds all the runs of
         self._live_at: float | None = None  # when a server's live read last filled the table
+        self._runs_after_copy = False  # the server answered first: runs wait for the copy's read
         self._pending_save = None  # the copy to write once SAVE_EVERY_S has passed
         self._last_save = float("-inf")
         self._save_timer = QTimer(self, singleShot=True)
@@ -75,6 +76,7 @@ class LoadingController(Controller):
         target, view = self.target, self.view
         server = server_cache.server_uri(target)
         keep_live = self._live_shown()  # unreachable: the live table stays, not an older copy
+        self._runs_after_copy = False
         self.loadingChanged.emit(True, "Opening store…")
         self.statusMessage.emit(f"Opening {redact(target)}…")
 
@@ -96,25 +98,29 @@ class LoadingController(Controller):
                    on_cancel=lambda: self.loadingChanged.emit(False, ""))
         if server is not None and self.store is None:  # the saved copy at once, while it connects
             self.start("cache", lambda progress, cancel: server_cache.load(server),
-                       self._cache_read, lambda exc: None)
+                       self._cache_read, lambda exc: self._cache_read(None))
 
     def _cache_read(self, cached) -> None:
-        if cached is None:
-            return
-        if self.store is None and self.running("open"):
+        waiting, self._runs_after_copy = self._runs_after_copy, False
+        if cached is not None and self.store is None and self.running("open"):
             self._show_cached(server_cache.CachedStore(cached))
-        elif (self._live_at is None and self.running("runs") and not self.cache_shown
+        elif (cached is not None and self._live_at is None and not self.cache_shown
+              and (waiting or self.running("runs"))
               and not self.filter and not isinstance(self.store, server_cache.CachedStore)
               and cached.view in (self.view, "all")
               and set(self.experiment_ids) <= set(cached.experiment_ids)):
-            # The server answered the open before the disk gave the copy, but its runs are
-            # still to come: the copy shows meanwhile (the live store stays; no merge).
+            # The server answered the open before the disk gave the copy: the copy shows while
+            # the runs are read (the live store stays), brought up to date first when the runs
+            # waited for it.
             self._copy = cached
+            self._copy_scope = (tuple(self.experiment_ids), self.view) if waiting else None
             self.frame = server_cache.CachedStore(cached).runs(self.experiment_ids, view=self.view,
                                                                attributes=True)
             self.cache_shown = True
             self.runsLoaded.emit(self.frame, True)
             self._bar(f"Cached, {cached.age_words()} — refreshing…", False)
+        if waiting:
+            self.load_runs()
 
     def _show_cached(self, store) -> None:
         """A server's saved copy in the table: at once while connecting, or offline."""
@@ -186,7 +192,10 @@ class LoadingController(Controller):
         self.statusMessage.emit(loc.note or f"Opened {redact(store.uri)}")
         self.experimentsLoaded.emit(exps, keep)
         self.loaded_once = False
-        self.load_runs()
+        if self.running("cache"):  # the copy is a moment away: shown first, then brought up to date
+            self._runs_after_copy = True
+        else:
+            self.load_runs()
         self._problems()
 
     def _open_failed(self, exc) -> None:
