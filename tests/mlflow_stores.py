@@ -92,6 +92,18 @@ class MlflowServer:
         self.stop()
         pytest.fail("mlflow server did not start: " + self.log_path.read_text()[-2000:])
 
+    def kill(self) -> None:
+        """SIGKILL to the server and its workers at once, as a crash (a SIGTERM to the parent
+        alone lets uvicorn's workers finish, answering requests meanwhile)."""
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.log.close()
+
     def stop(self) -> None:
         import signal
         import subprocess

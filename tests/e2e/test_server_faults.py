@@ -41,16 +41,7 @@ class Server:
         self.url = self.proxy.url
 
     def kill(self) -> None:
-        """SIGKILL to the server and its workers (uvicorn's children would go on answering)."""
-        import psutil
-
-        proc = psutil.Process(self.srv.proc.pid)
-        family = [*proc.children(recursive=True), proc]
-        for p in family:
-            p.kill()
-        psutil.wait_procs(family, timeout=30)
-        self.srv.proc.wait()
-        self.srv.log.close()
+        self.srv.kill()
 
     def start(self) -> None:
         self.srv = MlflowServer(self.base)

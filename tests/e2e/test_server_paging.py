@@ -195,7 +195,7 @@ def test_a_server_gone_mid_listing_says_so(built, small_pages):
     srv = MlflowServer(built[0])  # its own server, on the same database
     try:
         store = open_store(srv.url)
-        Spy(store, delay=0.02, on_call=lambda n: n == 4 and srv.proc.terminate())
+        Spy(store, delay=0.02, on_call=lambda n: n == 4 and srv.kill())
         started = time.monotonic()
         with pytest.raises(ServerError) as err:
             store.runs(view="all")
