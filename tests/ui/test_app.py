@@ -317,6 +317,7 @@ def loop_verdict(gaps, rate, idle_gaps, idle_rate):
     return ""
 
 
+@pytest.mark.alone
 @pytest.mark.timeout(900)  # its fixtures build two stores; a loaded machine takes minutes
 def test_event_loop_keeps_turning_while_a_large_store_loads(big_mlruns, built, fresh_cache, qtbot, window):
     # A small store first: the page's modules are imported on a store's first open (startup

@@ -31,6 +31,34 @@ def store_100k():
 
 
 @pytest.mark.timeout(900)  # the first run on a machine builds the store
+def test_the_100k_store_reads_whole_and_equal_to_mlflow(store_100k):
+    """Every run read at once, the deleted ones counted, sampled runs equal to MLflow's
+    ``get_run``. (Run with the rest of the suite, two at a time: it builds the store, so the
+    timing test below, run alone, finds it built.)"""
+    import math
+
+    from mlflow.tracking import MlflowClient
+
+    from mlscope.core import open_store
+
+    with open_store(store_100k) as store:
+        frame = store.runs(view="all", attributes=True)
+    assert len(frame) == N_RUNS
+    assert (frame["lifecycle_stage"] == "active").sum() == N_RUNS - N_RUNS // 1000
+    client = MlflowClient(f"sqlite:///{store_100k}")
+    rows = frame.set_index("run_id")
+    for run_id in frame["run_id"].iloc[[0, N_RUNS // 2, N_RUNS - 1]]:
+        run, row = client.get_run(run_id), rows.loc[run_id]
+        assert (row["status"], row["run_name"]) == (run.info.status, run.info.run_name)
+        for prefix, logged in (("params.", run.data.params), ("tags.", run.data.tags)):
+            assert {k: row[prefix + k] for k in logged} == logged
+        for key, value in run.data.metrics.items():
+            ours = row["metrics." + key]
+            assert ours == value or (math.isnan(ours) and math.isnan(value)), (run_id, key)
+
+
+@pytest.mark.alone
+@pytest.mark.timeout(900)  # the first run on a machine builds the store
 def test_event_loop_turns_while_100k_sqlite_runs_stream_in(store_100k, built, settings, qtbot, window):
     from mlscope.core import open_store
     from mlscope.core.secrets import redact
