@@ -164,3 +164,24 @@ def test_a_server_store_declares_itself(server):
     assert store.can_write and store.write_uri == url
     names = {e.name for e in MlflowClient(store.write_uri).search_experiments()}
     assert names == set(store.experiments()["name"])
+
+
+def test_a_server_opens_and_lists_its_runs_without_importing_mlflow(server, tmp_path):
+    """MLflow's package import (1.1 s here) was most of the time to a server's first runs:
+    its credential and TLS variables are read as MLflow reads them without it, unless
+    ~/.mlflow/credentials or a TLS variable asks for MLflow's own reading."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from mlscope.core import open_store; "
+            f"s = open_store({server[0]!r}); n = len(s.runs(view='all')); "
+            "print(n, sum(m == 'mlflow' or m.startswith('mlflow.') for m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parents[2] / "app"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    n, imported = out.stdout.split()
+    assert int(n) > 0 and imported == "0", f"{out.stdout}: MLflow's modules imported"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from .errors import StoreError
 
 KINDS = ("none", "token", "basic")  # no explicit credentials, bearer token, user + password
+CREDENTIALS_FILE = "~/.mlflow/credentials"  # MLflow's (mlflow.utils.credentials)
+TLS_VARIABLES = ("MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_SERVER_CERT_PATH")
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,21 @@ class Credentials:
 
 def mlflow_credentials() -> Credentials:
     """MLflow's own sources, in its order: a username and password (the environment, else
-    ~/.mlflow/credentials, read by MLflow's helper), else MLFLOW_TRACKING_TOKEN."""
-    from mlflow.utils.credentials import read_mlflow_creds
-
-    creds = read_mlflow_creds()
+    ~/.mlflow/credentials, read by MLflow's helper), else MLFLOW_TRACKING_TOKEN. Without
+    that file, MLflow's helper reads the environment alone, as here: importing MLflow (1.1 s)
+    would be most of the time to a server's first runs."""
     env_user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-    if creds.username and creds.password:
+    if os.path.exists(os.path.expanduser(CREDENTIALS_FILE)):
+        from mlflow.utils.credentials import read_mlflow_creds
+
+        creds = read_mlflow_creds()
+        user, password = creds.username, creds.password
+    else:
+        user, password = env_user, os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    if user and password:
         source = ("MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD" if env_user
                   else "~/.mlflow/credentials")
-        return Credentials(creds.username, creds.password, source=source)
+        return Credentials(user, password, source=source)
     token = os.environ.get("MLFLOW_TRACKING_TOKEN")
     if token:
         return Credentials(token=token, source="MLFLOW_TRACKING_TOKEN")
@@ -100,7 +108,10 @@ def credentials(auth: ServerAuth | None) -> Credentials:
 
 
 def env_tls() -> tuple[bool, str | None]:
-    """(verify, CA bundle) from MLflow's variables, read as MLflow reads them."""
+    """(verify, CA bundle) from MLflow's variables, read as MLflow reads them (MLflow's
+    defaults, without importing it, when neither is set)."""
+    if not any(name in os.environ for name in TLS_VARIABLES):
+        return True, None
     from mlflow.environment_variables import (
         MLFLOW_TRACKING_INSECURE_TLS,
         MLFLOW_TRACKING_SERVER_CERT_PATH,
