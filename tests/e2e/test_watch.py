@@ -78,3 +78,56 @@ def test_an_idle_watched_page_asks_the_server_once_a_look(server, qtbot):
     with qtbot.waitSignal(watch.changed, timeout=10_000):
         watch.tick()
     tasks.shutdown()
+
+
+def test_watching_a_server_asks_what_changed_and_reads_every_run_now_and_then(
+        server, qtbot, settings, monkeypatch):
+    """Watch on a server with a run training: its new metric comes from the small searches of
+    what changed (a full listing of 100,000 runs takes minutes), and every run is read again
+    only after FULL_READ_EVERY_S, which is when a deleted finished run leaves the table."""
+    import json
+
+    from http_proxy import Proxy
+    from mlscope.ui.controllers import loading
+    from mlscope.ui.store_page import StorePage
+
+    url = server[0]
+    client = MlflowClient(url)
+    exp = client.create_experiment("watched-page")
+    finished = []
+    for i in range(3):
+        finished.append(client.create_run(exp, run_name=f"done-{i}").info.run_id)
+        client.set_terminated(finished[-1])
+    training = client.create_run(exp, run_name="training").info.run_id
+    client.log_metric(training, "loss", 1.0, step=0)
+    proxy = Proxy(url)
+    filters = []  # of every run search: None (Watch's look), "" (every run) or a small search
+    proxy.only = lambda path, body: path.endswith("runs/search") and filters.append(
+        json.loads(body or b"{}").get("filter")) and False
+    page = StorePage(proxy.url, settings, experiment=exp)
+    qtbot.addWidget(page)
+    page.show()
+    page.open()
+    qtbot.waitUntil(lambda: page.loaded_once and not page.is_loading(), timeout=60_000)
+    assert page.runs.model.total_runs() == 4
+
+    def loss():
+        frame = page.loading.frame
+        return frame.loc[frame["run_id"] == training, "metrics.loss"].iloc[0]
+
+    try:
+        page.watch.timer.setInterval(300)
+        page.set_watch(True)
+        filters.clear()
+        client.log_metric(training, "loss", 0.25, step=1)
+        client.delete_run(finished[0])
+        qtbot.waitUntil(lambda: loss() == 0.25, timeout=30_000)
+        assert "" not in filters and any(filters), filters  # small searches, no listing
+        assert page.runs.model.contains(finished[0])  # only a full read sees that deletion
+        monkeypatch.setattr(loading, "FULL_READ_EVERY_S", 0.0)
+        qtbot.waitUntil(lambda: not page.runs.model.contains(finished[0]), timeout=30_000)
+        assert "" in filters
+    finally:
+        page.set_watch(False)
+        page.shutdown()
+        proxy.stop()

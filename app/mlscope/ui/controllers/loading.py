@@ -22,6 +22,10 @@ from mlscope.core.secrets import redact
 from .base import Controller
 
 SAVE_EVERY_S = 30.0  # a server's copy is written at most this often (Watch re-reads every few s)
+# Watch on a server: what changed comes from the small searches (core.server_refresh), and
+# every run is read again only this often (deletions and edits of finished runs; a full read
+# of 100,000 runs takes minutes, longer than the few seconds between looks).
+FULL_READ_EVERY_S = 300.0
 
 
 def empty_runs() -> pd.DataFrame:
@@ -63,6 +67,7 @@ class LoadingController(Controller):
         self._copy_scope = None  # (experiment ids, view) the copy shown holds all the runs of
         self._live_at: float | None = None  # when a server's live read last filled the table
         self._runs_after_copy = False  # the server answered first: runs wait for the copy's read
+        self._full_read = None  # (ids, view, monotonic time) of a server's last read of every run
         self._pending_save = None  # the copy to write once SAVE_EVERY_S has passed
         self._last_save = float("-inf")
         self._save_timer = QTimer(self, singleShot=True)
@@ -77,6 +82,7 @@ class LoadingController(Controller):
         server = server_cache.server_uri(target)
         keep_live = self._live_shown()  # unreachable: the live table stays, not an older copy
         self._runs_after_copy = False
+        self._full_read = None
         self.loadingChanged.emit(True, "Opening store…")
         self.statusMessage.emit(f"Opening {redact(target)}…")
 
@@ -265,19 +271,28 @@ class LoadingController(Controller):
             self.loadingChanged.emit(True, "Loading runs…")
             self.statusMessage.emit("Loading runs…")
         t0 = time.perf_counter()
-        base = self.frame if (self.cache_shown and not filt and self._copy_scope == (tuple(ids), view)
-                              and not isinstance(store, server_cache.CachedStore)) else None
+        live = not filt and not isinstance(store, server_cache.CachedStore)
+        base = self.frame if (live and self.cache_shown and self._copy_scope == (tuple(ids), view)) else None
+        full = self._full_read
+        # Watch on a server: the small searches alone while the last full read is recent
+        small = (self.frame if (live and quiet and not self.cache_shown and full is not None
+                                and full[:2] == (tuple(ids), view)
+                                and time.monotonic() - full[2] < FULL_READ_EVERY_S) else None)
 
         def work(progress, cancel, partial):
             if refresh:
                 store.refresh()
+            if small is not None:
+                delta = server_refresh.refresh(store, small, ids, view, cancel)
+                if delta is not None:
+                    return delta.frame, time.perf_counter() - t0, delta
             if base is not None:  # the copy on screen, brought up to date first (small searches)
                 delta = server_refresh.refresh(store, base, ids, view, cancel)
                 if delta is not None:
                     partial(("merged", delta))
             frame = store.runs(ids, filt, None, view, attributes=True, progress=progress,
                                cancel=cancel, partial=lambda f: partial(("streamed", f)))
-            return frame, time.perf_counter() - t0
+            return frame, time.perf_counter() - t0, None
 
         self.start("runs", work, lambda res: self._runs_loaded(res, filt, keep_selection),
                    self._runs_failed, self.progress.emit, self._runs_cancelled,
@@ -301,14 +316,20 @@ class LoadingController(Controller):
         self.statusMessage.emit(f"Copy updated: {changed}; reading every run…")
 
     def _runs_loaded(self, result, filt: str, keep_selection: bool) -> None:
-        frame, seconds = result
+        frame, seconds, delta = result
         self.frame = frame
         if not isinstance(self.store, server_cache.CachedStore):
             self._live_at = time.time()
+            if delta is None and not filt and server_cache.server_uri(self.target) is not None:
+                self._full_read = (tuple(self.experiment_ids), self.view, time.monotonic())
         self.loadingChanged.emit(False, "")
         self.runsLoaded.emit(frame, keep_selection)
         what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
-        self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
+        if delta is not None:
+            self.statusMessage.emit(f"{what} · {delta.changed:,} changed since the last look, "
+                                    f"read in {seconds:.2f} s")
+        else:
+            self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
         self._problems()
         self._keep_copy(frame, filt)
         if not self.store.cheap_counts and not filt:
