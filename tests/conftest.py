@@ -46,6 +46,14 @@ def window(qtbot, settings):
         page.shutdown()
 
 
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """A cache folder (the servers' saved copies) shared by one test file's tests alone."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Edge-case stores built by MLflow's client: a file store, its git-like copy, an SQLite file.

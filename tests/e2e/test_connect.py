@@ -23,7 +23,8 @@ from test_secrets import _texts
 from mlscope.core import AuthError, ServerError, StoreError, credentials, keyring_store, open_store
 from mlscope.core.credentials import ServerAuth
 
-pytestmark = pytest.mark.timeout(900)
+# MLflow's credential variables cleared before anything (the window included) is made.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("no_credentials")]
 WRONG = "not-the-Admin-Pass-77"
 BAD_TOKEN = "tok-Invalid-Value-31"
 RUNS = 3
@@ -61,20 +62,6 @@ def encrypted_keyring(tmp_path, monkeypatch):
     keyring.set_keyring(kr)
     yield kr
     keyring.set_keyring(old)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, no_credentials):  # noqa: F811
-    from mlscope.ui.main_window import MainWindow
-    from mlscope.ui.settings import Settings
-
-    w = MainWindow(Settings(tmp_path / "config" / "settings.json"))
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
-    yield w
-    for page in w.pages():
-        page.shutdown()
 
 
 class Answers:

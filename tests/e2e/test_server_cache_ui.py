@@ -13,6 +13,8 @@ from mlflow_stores import MlflowServer
 from mlscope.core import server_cache
 from mlscope.core.reststore import RestStore
 
+pytestmark = pytest.mark.usefixtures("module_cache")  # the server copies of this file's own
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -28,32 +30,6 @@ def server(tmp_path_factory):
     yield srv, proxy, client, exp
     proxy.stop()
     srv.stop()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture
-def settings(tmp_path):
-    from mlscope.ui.settings import Settings
-
-    return Settings(tmp_path / "config" / "settings.json")
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    from mlscope.ui.main_window import MainWindow
-
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    for page in w.pages():
-        page.shutdown()
 
 
 def new_page(qtbot, settings, url):

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from make_stores import build_sqlite  # noqa: E402
 
 N_RUNS = 2500  # three pages of the server's search: a load long enough to fail in the middle
-pytestmark = pytest.mark.timeout(900)
+# The server copies of this file's own cache folder.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("module_cache")]
 
 
 class Server:
@@ -58,13 +59,6 @@ def server(tmp_path_factory):
     s.proxy.stop()
     if s.srv.proc.poll() is None:
         s.srv.stop()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
 
 
 def live(page) -> bool:
