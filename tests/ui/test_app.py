@@ -627,6 +627,21 @@ def test_a_saved_layout_never_squeezes_the_next_store(built, qtbot, settings):
     assert h[1] / sum(h) == pytest.approx(SIDE_DEFAULT[1] / sum(SIDE_DEFAULT), abs=0.05)
 
 
+def test_a_1280_pixel_window_keeps_the_side_panels_readable(built, qtbot, settings):
+    """On a laptop's 1280 pixels the experiments and the run detail keep their default width:
+    no view's toolbar (Compare's is 720 pixels, shown without the detail) may squeeze them."""
+    from mlscope.ui.store_page import StorePage
+    from mlscope.ui.views.panels import SIDE_DEFAULT
+
+    page = StorePage(str(built["sqlite"]), settings)
+    qtbot.addWidget(page)
+    page.resize(1270, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    h = page.split.sizes()
+    assert h[0] >= SIDE_DEFAULT[0] - 10 and h[2] >= SIDE_DEFAULT[2] - 10, h
+
+
 def test_project_folder_with_both_kinds_says_so_and_opens_the_other(built, tmp_path, qtbot, window):
     import os
     import shutil

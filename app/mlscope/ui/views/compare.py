@@ -395,6 +395,10 @@ class CompareView(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.tabs, 1)
         self.table.hide()
+        # The page's views share one tab stack, whose minimum is its widest view's: this
+        # toolbar's 720 pixels squeezed the side panels beside the runs table on a 1280-pixel
+        # screen. Compare itself is shown without the run detail, with room for it.
+        self.setMinimumWidth(360)
 
         for box in (self.only_diff, self.diff_first, self.transpose):
             box.toggled.connect(self._refresh_rows)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
 
 SIDE_DEFAULT = [300, 880, 300]  # experiments | workspace | detail, in pixels
+SIDE_MIN = 240  # a side panel's default never narrower (experiment names stay readable)
 WORKSPACE_MIN = 0.5  # a restored layout never leaves the workspace less than this share
 
 
@@ -59,8 +60,18 @@ class Panels(QSplitter):
         saved = (self.settings.get("splitters") or {}).get("h3")
         if not (isinstance(saved, list) and len(saved) == 3 and sum(saved) > 0
                 and saved[1] >= WORKSPACE_MIN * sum(saved)):
-            return list(SIDE_DEFAULT)
+            return self._default()
         return saved
+
+    def _default(self) -> list[int]:
+        """The side panels at their default width and the workspace the rest; on a narrower
+        window they give way first, down to SIDE_MIN (scaled in proportion, a 1280-pixel
+        window's panels were 257 pixels and the experiment names cut to "nyc-...")."""
+        total = self.width() if getattr(self, "_shown_once", False) else sum(SIDE_DEFAULT)
+        side = SIDE_DEFAULT[0]
+        if total - 2 * side < WORKSPACE_MIN * total:
+            side = max(SIDE_MIN, int(total * (1 - WORKSPACE_MIN) / 2))
+        return [side, max(total - 2 * side, 1), side]
 
     def remember(self) -> None:
         if not self.maximised and self._before_wide is None:
