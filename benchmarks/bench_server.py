@@ -478,7 +478,23 @@ def history(url: str, n: int, args) -> None:
            "target >= 10x: " + ("met" if ratio >= 10 else "NOT MET"))
     same = [tuple(p) for p in ui[0]["points"]] == [tuple(p) for p in ours[0]["points"]]
     report(f"history_{HISTORY_RUNS}_runs_same_points", "yes" if same else "NO",
-           note=f"{len(ours[0]['points'])} points ({len(ids)} runs x 10 steps)")
+           note=f"{len(ours[0]['points'])} points ({len(ids)} runs)")
+
+
+def history_sqlite(args) -> None:
+    """The history part against ``mlflow server --workers 2`` over a copy of bench_store.py's
+    10,000-run SQLite store, whose histories are 100 steps long (the PostgreSQL store's are 10)."""
+    from make_stores import ensure_stores
+    from mlflow_stores import MlflowServer
+
+    _, db = ensure_stores(Spec())
+    with tempfile.TemporaryDirectory(prefix="mlscope-bench-server-") as tmp:
+        shutil.copy(db, Path(tmp) / "mlflow.db")
+        srv = MlflowServer(Path(tmp))
+        try:
+            history(srv.url, Spec().n_runs, args)
+        finally:
+            srv.stop()
 
 
 def main() -> None:
@@ -491,8 +507,13 @@ def main() -> None:
                         help="seconds before MLflow's search_runs (or the app) is stopped")
     parser.add_argument("--no-mlflow", action="store_true", help="mlscope's figures only")
     parser.add_argument("--only", default="runs,app,history",
-                        help="comma-separated parts to run (runs,app,history)")
+                        help="comma-separated parts to run (runs,app,history); history-sqlite "
+                             "alone: the history part behind a server over bench_store.py's "
+                             "10,000-run SQLite store (100 steps a run)")
     args = parser.parse_args()
+    if args.only == "history-sqlite":
+        history_sqlite(args)
+        return
     n = QUICK_RUNS if args.quick else FULL_RUNS
     spec = Spec(n_runs=n, **SHAPE)
     t = time.perf_counter()
