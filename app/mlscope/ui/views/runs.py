@@ -444,6 +444,7 @@ class RunsPanel(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
         self.search_edit.setMaximumWidth(260)
+        self.search_edit.setMinimumWidth(140)  # a word typed stays readable beside a long filter
         self.tree_button = QToolButton(objectName="treeButton", checkable=True, checked=True)
         self.tree_button.setIcon(theme.icon("tree"))
         self.tree_button.setToolTip("Show child runs under their parent")
