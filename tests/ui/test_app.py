@@ -611,18 +611,24 @@ def test_panel_borders_are_remembered(built, qtbot, window, settings, open_store
     assert abs(h[0] / sum(h) - saved[0] / sum(saved)) < 0.05, (h, saved)
 
 
+def _borders(qtbot, settings, target, width: int, height: int) -> list[int]:
+    """The three panels' widths of a store page shown at that size."""
+    from mlscope.ui.store_page import StorePage
+
+    page = StorePage(str(target), settings)
+    qtbot.addWidget(page)
+    page.resize(width, height)
+    page.show()
+    qtbot.waitExposed(page)
+    return page.split.sizes()
+
+
 def test_a_saved_layout_never_squeezes_the_next_store(built, qtbot, settings):
     """Borders dragged to leave the runs a sliver are not carried to the next store."""
-    from mlscope.ui.store_page import StorePage
     from mlscope.ui.views.panels import SIDE_DEFAULT
 
     settings.set("splitters", {"h3": [900, 150, 400]})
-    page = StorePage(str(built["file"]), settings)
-    qtbot.addWidget(page)
-    page.resize(1400, 800)
-    page.show()
-    qtbot.waitExposed(page)
-    h = page.split.sizes()
+    h = _borders(qtbot, settings, built["file"], 1400, 800)
     assert h[1] / sum(h) >= 0.5, h
     assert h[1] / sum(h) == pytest.approx(SIDE_DEFAULT[1] / sum(SIDE_DEFAULT), abs=0.05)
 
@@ -630,15 +636,9 @@ def test_a_saved_layout_never_squeezes_the_next_store(built, qtbot, settings):
 def test_a_1280_pixel_window_keeps_the_side_panels_readable(built, qtbot, settings):
     """On a laptop's 1280 pixels the experiments and the run detail keep their default width:
     no view's toolbar (Compare's is 720 pixels, shown without the detail) may squeeze them."""
-    from mlscope.ui.store_page import StorePage
     from mlscope.ui.views.panels import SIDE_DEFAULT
 
-    page = StorePage(str(built["sqlite"]), settings)
-    qtbot.addWidget(page)
-    page.resize(1270, 760)
-    page.show()
-    qtbot.waitExposed(page)
-    h = page.split.sizes()
+    h = _borders(qtbot, settings, built["sqlite"], 1270, 760)
     assert h[0] >= SIDE_DEFAULT[0] - 10 and h[2] >= SIDE_DEFAULT[2] - 10, h
 
 
