@@ -32,10 +32,11 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def new_page(qtbot, settings, url):
+def new_page(qtbot, settings, url, experiment=None):
+    """A store page on url, shown and opening (on ``experiment`` when given)."""
     from mlscope.ui.store_page import StorePage
 
-    page = StorePage(url, settings)
+    page = StorePage(url, settings, experiment=experiment)
     qtbot.addWidget(page)
     page.resize(1200, 700)
     page.show()

@@ -87,9 +87,10 @@ def test_watching_a_server_asks_what_changed_and_reads_every_run_now_and_then(
     only after FULL_READ_EVERY_S, which is when a deleted finished run leaves the table."""
     import json
 
+    from test_server_cache_ui import new_page
+
     from http_proxy import Proxy
     from mlscope.ui.controllers import loading
-    from mlscope.ui.store_page import StorePage
 
     url = server[0]
     client = MlflowClient(url)
@@ -104,10 +105,7 @@ def test_watching_a_server_asks_what_changed_and_reads_every_run_now_and_then(
     filters = []  # of every run search: None (Watch's look), "" (every run) or a small search
     proxy.only = lambda path, body: path.endswith("runs/search") and filters.append(
         json.loads(body or b"{}").get("filter")) and False
-    page = StorePage(proxy.url, settings, experiment=exp)
-    qtbot.addWidget(page)
-    page.show()
-    page.open()
+    page = new_page(qtbot, settings, proxy.url, experiment=exp)
     qtbot.waitUntil(lambda: page.loaded_once and not page.is_loading(), timeout=60_000)
     assert page.runs.model.total_runs() == 4
 
