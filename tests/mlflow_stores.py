@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import signal
 import socket
 from pathlib import Path
 
@@ -95,26 +96,22 @@ class MlflowServer:
     def kill(self) -> None:
         """SIGKILL to the server and its workers at once, as a crash (a SIGTERM to the parent
         alone lets uvicorn's workers finish, answering requests meanwhile)."""
-        import signal
-
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.log.close()
+        self._end(signal.SIGKILL)
 
     def stop(self) -> None:
-        import signal
+        """SIGTERM to the group, 20 s to finish, then SIGKILL to whatever of it is left."""
+        self._end(signal.SIGTERM, signal.SIGKILL)
+
+    def _end(self, *signals) -> None:
         import subprocess
 
-        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
+        for sig in signals:
             try:
                 os.killpg(self.proc.pid, sig)  # the group: the server started it, nobody else
             except ProcessLookupError:
                 break
             try:
-                self.proc.wait(timeout=wait)
+                self.proc.wait(timeout=None if sig == signal.SIGKILL else 20)
             except subprocess.TimeoutExpired:
                 continue
         self.log.close()
