@@ -1,5 +1,7 @@
 """A copy of each tracking server's last runs on disk, so that reopening shows them at once and
-an unreachable server still opens (read-only, marked offline).
+an unreachable server still opens (read-only, marked offline). Large mlruns folders keep one
+too: checking 100,000 run folders takes seconds however fast the parsing is (one stat per
+file), so the app shows the last table while it checks (``copy_key``).
 
 One folder per server under ``cache_dir()/servers``, named by a hash of the URL without its
 password: the runs frame and the experiments frame as Parquet (pandas' dtypes come back as
@@ -42,6 +44,12 @@ def server_uri(target) -> str | None:
         return target.uri if target.kind == "rest" else None
     text = str(target).strip()
     return text if text.lower().startswith(("http://", "https://")) else None
+
+
+def copy_key(location: Location) -> str | None:
+    """What a store's copy is kept under: a server's URL or an mlruns folder's path (reading
+    every file of a large folder is what the copy saves); None for SQL stores, read at once."""
+    return location.uri if location.kind in ("rest", "file") else None
 
 
 def _normal(uri: str) -> str:

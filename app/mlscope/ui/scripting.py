@@ -26,6 +26,7 @@ class Finisher:
         self.done = False  # acted on the loaded table
         self.finished = False
         self.has_target = False
+        self._copy_page = None  # a page showing a saved copy while its store is read
 
     def arm(self, has_target: bool) -> None:
         self.has_target = has_target
@@ -45,12 +46,20 @@ class Finisher:
         if self.args.bench:
             page.opened.connect(lambda _store: event("opened"))
         page.runsLoaded.connect(lambda n, p=page: self.loaded(p, n))
+        page.loading.loadingChanged.connect(lambda on, _what, p=page: on or self._read_ended(p))
         page.openFailed.connect(lambda _msg: QTimer.singleShot(300, self.finish))
 
     def loaded(self, page, n: int) -> None:
         args = self.args
         if self.done:
             return
+        if page.loading.cache_shown and page.is_loading():
+            # A saved copy while the store is read: the script acts on the table read now.
+            self._copy_page = page
+            if args.bench:
+                event(f"copy {n}")
+            return
+        self._copy_page = None
         if args.bench:
             event(f"loaded {n}")
             self.done = True
@@ -77,6 +86,16 @@ class Finisher:
             QTimer.singleShot(300, lambda: page.charts.ensure().set_checked_metrics(
                 args.metrics.split(",")))
         QTimer.singleShot(SETTLE_MS.get(view, 1200), self.finish)
+
+    def _read_ended(self, page) -> None:
+        """A read after a copy ended with no table (it failed): the script acts on the copy.
+        A read that succeeded has called ``loaded`` by the time this runs."""
+        def act():
+            if self._copy_page is page and not self.done and not page.is_loading():
+                self.loaded(page, page.runs.model.total_runs())
+
+        if self._copy_page is page:
+            QTimer.singleShot(0, act)
 
     def _select(self, page) -> None:
         """``--runs`` (ids or names); for views about several runs, the first 10 by default."""

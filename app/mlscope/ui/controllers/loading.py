@@ -5,7 +5,11 @@ A tracking server's saved copy (core.server_cache) is shown at once while it con
 brought up to date by a few small searches (core.server_refresh: runs started, ended or
 running since), then replaced by a full read, which alone sees deletions and edits of
 finished runs; the bar above the table says which of these the table is. When the server
-fails, what the table shows stays, marked offline, until Reconnect or F5."""
+fails, what the table shows stays, marked offline, until Reconnect or F5.
+
+A large mlruns folder keeps a copy the same way: reopened, its last table shows at once while
+every run folder is checked (a stat per file: seconds at 100,000 runs), then the checked
+table replaces it. Small folders, read in under FOLDER_COPY_AFTER_S, keep none."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ SAVE_EVERY_S = 30.0  # a server's copy is written at most this often (Watch re-r
 # every run is read again only this often (deletions and edits of finished runs; a full read
 # of 100,000 runs takes minutes, longer than the few seconds between looks).
 FULL_READ_EVERY_S = 300.0
+FOLDER_COPY_AFTER_S = 2.0  # an mlruns folder read at least this long keeps a copy of its table
 
 
 def empty_runs() -> pd.DataFrame:
@@ -70,6 +75,7 @@ class LoadingController(Controller):
         self._full_read = None  # (ids, view, monotonic time) of a server's last read of every run
         self._pending_save = None  # the copy to write once SAVE_EVERY_S has passed
         self._last_save = float("-inf")
+        self._keeps_copy = False  # a folder's copy was shown or kept: it is kept up to date
         self._save_timer = QTimer(self, singleShot=True)
         self._save_timer.timeout.connect(self._save_pending)
 
@@ -80,6 +86,7 @@ class LoadingController(Controller):
 
         target, view = self.target, self.view
         server = server_cache.server_uri(target)
+        first = self._live_at is None  # F5 on a live table: no older copy in between
         keep_live = self._live_shown()  # unreachable: the live table stays, not an older copy
         self._runs_after_copy = False
         self._full_read = None
@@ -95,10 +102,13 @@ class LoadingController(Controller):
                           else server_cache.load(server))
                 if cached is None:
                     raise
-                return server_cache.CachedStore(cached, reason=user_message(exc)), None
+                return server_cache.CachedStore(cached, reason=user_message(exc)), None, None
             exps = store.experiments(view)
             credentials.accepted(target, auth)  # a secret the user chose to keep -> keyring
-            return store, exps
+            key = server_cache.copy_key(store.location)
+            copy = (server_cache.load(key, store.problem)  # a folder's last table, if one was kept
+                    if first and server is None and key is not None else None)
+            return store, exps, copy
 
         self.start("open", work, self._opened, self._open_failed,
                    on_cancel=lambda: self.loadingChanged.emit(False, ""))
@@ -110,23 +120,34 @@ class LoadingController(Controller):
         waiting, self._runs_after_copy = self._runs_after_copy, False
         if cached is not None and self.store is None and self.running("open"):
             self._show_cached(server_cache.CachedStore(cached))
-        elif (cached is not None and self._live_at is None and not self.cache_shown
-              and (waiting or self.running("runs"))
-              and not self.filter and not isinstance(self.store, server_cache.CachedStore)
-              and cached.view in (self.view, "all")
-              and set(self.experiment_ids) <= set(cached.experiment_ids)):
+        elif cached is not None and (waiting or self.running("runs")):
             # The server answered the open before the disk gave the copy: the copy shows while
             # the runs are read (the live store stays), brought up to date first when the runs
             # waited for it.
-            self._copy = cached
-            self._copy_scope = (tuple(self.experiment_ids), self.view) if waiting else None
-            self.frame = server_cache.CachedStore(cached).runs(self.experiment_ids, view=self.view,
-                                                               attributes=True)
-            self.cache_shown = True
-            self.runsLoaded.emit(self.frame, True)
-            self._bar(f"Cached, {cached.age_words()} — refreshing…", False)
+            self._show_copy_beside(cached, scoped=waiting)
         if waiting:
             self.load_runs()
+
+    def _show_copy_beside(self, cached, scoped: bool) -> None:
+        """The saved copy in the table while the opened store's runs are read, if it holds
+        what is asked (no filter, its experiments, its view) and nothing live is shown yet."""
+        if (self._live_at is not None or self.cache_shown or self.filter
+                or isinstance(self.store, server_cache.CachedStore)
+                or cached.view not in (self.view, "all")
+                or not set(self.experiment_ids) <= set(cached.experiment_ids)):
+            return
+        self._copy = cached
+        self._copy_scope = (tuple(self.experiment_ids), self.view) if scoped else None
+        self._keeps_copy = True
+        self.frame = server_cache.CachedStore(cached).runs(self.experiment_ids, view=self.view,
+                                                           attributes=True)
+        self.cache_shown = True
+        if server_cache.server_uri(self.target) is not None:
+            self._bar(f"Cached, {cached.age_words()} — refreshing…", False)
+        else:
+            self._bar(f"The table as last read, {cached.age_words()} — checking every run "
+                      "folder for changes…", False)
+        self.runsLoaded.emit(self.frame, True)
 
     def _show_cached(self, store) -> None:
         """A server's saved copy in the table: at once while connecting, or offline."""
@@ -180,7 +201,7 @@ class LoadingController(Controller):
                 pass
 
     def _opened(self, result) -> None:
-        store, exps = result
+        store, exps, copy = result
         if isinstance(store, server_cache.CachedStore):
             if store.offline and self._live_shown():
                 self._keep_live(store.reason)
@@ -202,6 +223,8 @@ class LoadingController(Controller):
             self._runs_after_copy = True
         else:
             self.load_runs()
+            if copy is not None and self.running("runs"):  # a large folder: its last table first
+                self._show_copy_beside(copy, scoped=False)
         self._problems()
 
     def _open_failed(self, exc) -> None:
@@ -322,6 +345,9 @@ class LoadingController(Controller):
             self._live_at = time.time()
             if delta is None and not filt and server_cache.server_uri(self.target) is not None:
                 self._full_read = (tuple(self.experiment_ids), self.view, time.monotonic())
+            self.cache_shown = False  # what listeners hear next is the live table
+            if self.bar_text:
+                self._bar("", False)
         self.loadingChanged.emit(False, "")
         self.runsLoaded.emit(frame, keep_selection)
         what = f"{len(frame):,} run{'' if len(frame) == 1 else 's'}"
@@ -331,7 +357,7 @@ class LoadingController(Controller):
         else:
             self.statusMessage.emit(f"{what}{f' matching {filt}' if filt else ''} · read in {seconds:.2f} s")
         self._problems()
-        self._keep_copy(frame, filt)
+        self._keep_copy(frame, filt, seconds)
         if not self.store.cheap_counts and not filt:
             # Servers: counting would page through every run; the runs just read are counted.
             read = frame["experiment_id"].astype(str).value_counts().to_dict()
@@ -340,17 +366,19 @@ class LoadingController(Controller):
             self.loaded_once = True
             self.load_counts()
 
-    def _keep_copy(self, frame, filt: str) -> None:
-        """A server's live runs replace the saved copy on screen and on disk (on a worker)."""
+    def _keep_copy(self, frame, filt: str, seconds: float) -> None:
+        """Live runs replace the saved copy on disk (on a worker): a server's always, an mlruns
+        folder's once reading it took FOLDER_COPY_AFTER_S (or a copy of it was kept)."""
         store = self.store
         if isinstance(store, server_cache.CachedStore):
             return
-        self.cache_shown = False
-        if self.bar_text:
-            self._bar("", False)
-        uri, exps = server_cache.server_uri(store.location), self.exps
+        uri, exps = server_cache.copy_key(store.location), self.exps
         if uri is None or filt or exps is None:
             return
+        if store.location.kind == "file":
+            if seconds < FOLDER_COPY_AFTER_S and not self._keeps_copy:
+                return
+            self._keeps_copy = True
         self._pending_save = (uri, frame, exps, list(self.experiment_ids), self.view)
         wait = self._last_save + SAVE_EVERY_S - time.monotonic()
         if wait > 0 or self.running("cache-save"):  # Watch: at most one write per SAVE_EVERY_S
@@ -393,6 +421,9 @@ class LoadingController(Controller):
     def _runs_cancelled(self) -> None:
         self.loadingChanged.emit(False, "")
         self.statusMessage.emit("Loading cancelled.")
+        if self.cache_shown and self._copy is not None:
+            self._bar(f"Showing the table as read {self._copy.saved_words()}: loading was "
+                      "cancelled. F5 reads the store again.", False)
 
     def cancel_loading(self) -> None:
         self.cancel("open", "runs")

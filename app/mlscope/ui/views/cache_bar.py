@@ -1,7 +1,8 @@
 """The bar above a server's table while what it shows is not the server's live answer: the
 saved copy ("Cached, 3 minutes old — refreshing…", then "…, 2 runs updated since — checking
 every run…"), or, with Reconnect, the copy offline or the runs kept when the server failed
-("Offline: … The table shows the runs read at 11:02."). Hidden once live."""
+("Offline: … The table shows the runs read at 11:02."). A large mlruns folder's last table
+while its run folders are checked says so too. Hidden once live."""
 
 from __future__ import annotations
 
