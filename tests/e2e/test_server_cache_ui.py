@@ -128,7 +128,7 @@ def test_refused_credentials_are_not_offline(server, qtbot, settings):
 
 def test_unreachable_without_a_copy_is_the_error_page(server, qtbot, window):
     _srv, proxy, _client, _exp = server
-    window.clear_cache_action.trigger()  # File > Clear Cached Server Data
+    window.clear_cache_action.trigger()  # File > Clear Saved Copies of Runs
     assert server_cache.load(proxy.url) is None and "Removed" in window.status_label.text()
     proxy.stop()
     try:

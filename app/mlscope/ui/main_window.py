@@ -111,7 +111,8 @@ class MainWindow(QMainWindow):
         self.connect_action = act("&Connect to Server…", "Ctrl+Shift+K", "server")
         self.demo_action = act("Open D&emo Store", None, "sparkles")
         self.migrate_action = act("&Migrate to SQLite…", None, "database")
-        self.clear_cache_action = act("Clear Cached Server Data")  # core.server_cache's copies
+        # core.server_cache's copies: servers' runs and large mlruns folders' last tables
+        self.clear_cache_action = act("Clear Saved Copies of Runs")
         self.close_tab_action = act("&Close Tab", QKeySequence.Close)
         self.quit_action = act("&Quit", QKeySequence.Quit)
         self.reload_action = act("&Reload", QKeySequence.Refresh, "reload")
@@ -166,7 +167,7 @@ class MainWindow(QMainWindow):
         self.demo_action.triggered.connect(lambda: self.open_demo())
         self.migrate_action.triggered.connect(self.ask_migrate)
         self.clear_cache_action.triggered.connect(lambda: self.status_label.setText(
-            f"Removed the cached copies of {server_cache.clear()} server(s)."))
+            f"Removed the saved runs of {server_cache.clear()} server(s) and folder(s)."))
         self.close_tab_action.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
         self.quit_action.triggered.connect(self.close)
         self.reload_action.triggered.connect(lambda: self._on_page(lambda p: p.reload()))
