@@ -41,7 +41,7 @@ sys.path[:0] = [str(APP), str(HERE)]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench_store import FIRST_CALL_SCRIPT, frames_equal, report, warm_page_cache  # noqa: E402
-from make_stores import Spec, ensure_sqlite  # noqa: E402
+from make_stores import Spec, ensure_sqlite, restart_if_built  # noqa: E402
 
 QUICK_RUNS = 20_000
 SHAPE = dict(n_metrics=5, n_steps=10, n_params=10, n_experiments=3)
@@ -316,9 +316,12 @@ def main() -> None:
     n = QUICK_RUNS if args.quick else 100_000
     t = time.perf_counter()
     db = ensure_sqlite(Spec(n_runs=n, **SHAPE))
+    parts = set(args.only.split(","))
+    if "cycles" in parts:
+        ensure_sqlite(Spec(n_runs=CYCLE_RUNS, **SHAPE))
+    restart_if_built()
     print(f"store ready in {time.perf_counter() - t:.1f} s: {db}", file=sys.stderr)
     report("store_runs", n, "runs", "3 experiments, 10 params, 7 tags, 5 metrics x 10 steps")
-    parts = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="mlscope-bench-scale-") as tmp:
         tmp = Path(tmp)
         if "runs" in parts:

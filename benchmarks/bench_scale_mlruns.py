@@ -45,7 +45,15 @@ sys.path[:0] = [str(HERE.parent / "app"), str(HERE)]
 
 from bench_scale import SHAPE, first_call, load  # noqa: E402
 from bench_store import drop_page_cache, frames_equal, report, warm_page_cache  # noqa: E402
-from make_stores import DONE_MARKER, STORES_DIR, Spec, build_mlruns, validate  # noqa: E402
+from make_stores import (  # noqa: E402
+    BUILT,
+    DONE_MARKER,
+    STORES_DIR,
+    Spec,
+    build_mlruns,
+    restart_if_built,
+    validate,
+)
 
 QUICK_RUNS = 20_000
 
@@ -62,6 +70,7 @@ def ensure_mlruns(spec: Spec) -> Path:
         validate(root.as_uri(), **asdict(spec))
         print(f"validated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         (out / DONE_MARKER).write_text(json.dumps(asdict(spec), indent=1) + "\n")
+        BUILT.append(out)
     return out / "mlruns"
 
 
@@ -111,6 +120,7 @@ def main() -> None:
     spec = Spec(n_runs=n, **SHAPE)
     t = time.perf_counter()
     root = ensure_mlruns(spec)
+    restart_if_built()
     print(f"store ready in {time.perf_counter() - t:.1f} s: {root}", file=sys.stderr)
     files = sum(len(fs) for _, _, fs in os.walk(root))
     report("store_runs", n, "runs", f"{files:,} files")
