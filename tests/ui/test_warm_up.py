@@ -43,3 +43,22 @@ def test_store_layer_imported_after_first_paint_without_mlflow(tmp_path):
     assert "mlscope.core.sqlstore" in line and "mlscope.core.filestore" in line
     assert "sqlalchemy True" in line and "adbc True" in line
     assert "mlflow False" in line
+
+
+def test_search_parser_warms_up_after_the_first_table_not_during_its_read(window, built, qtbot,
+                                                                         monkeypatch):
+    """MLflow's import holds the GIL for seconds: it waits for the first read to end."""
+    from mlscope.ui import main_window
+
+    at_start = []  # (still reading, runs in the table) when the warm-up began
+    page = None
+    monkeypatch.setattr(main_window, "WARM_UP_DELAY_MS", 0)
+    monkeypatch.setattr(main_window, "_warm_up_search", lambda: at_start.append(
+        (page.is_loading(), page.runs.model.total_runs())))
+    page = window.open_target(str(built["sqlite"]), "alpha")
+    qtbot.waitUntil(lambda: bool(at_start), timeout=60_000)
+    assert at_start == [(False, page.runs.model.total_runs())] and at_start[0][1] > 0
+    page.reload()  # once a session
+    qtbot.waitUntil(lambda: page.loaded_once and not page.is_loading(), timeout=60_000)
+    qtbot.wait(50)
+    assert len(at_start) == 1

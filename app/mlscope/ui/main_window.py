@@ -28,13 +28,14 @@ from .store_page import StorePage
 from .views.welcome import WelcomePage
 from .warm_up import WarmUp
 
-WARM_UP_DELAY_MS = 3000
+WARM_UP_DELAY_MS = 3000  # after the first store's first table (scripts' screenshots are done by then)
 GUI_SWITCH_S = 0.0005  # the interpreter's thread switch interval in the app (see __init__)
 
 
 def _warm_up_search() -> None:
     """Import MLflow's search parser on a worker once the window is idle, so the first filter
-    a user types answers at once instead of after a 3-second import."""
+    a user types answers at once instead of after a 3-second import. Not sooner: the import
+    holds the GIL for seconds, which a first read of 100,000 runs would wait out."""
     import threading
 
     def work():
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         page.statusMessage.connect(lambda text, p=page: self._status_from(p, text))
         page.titleChanged.connect(lambda title, p=page: self._set_tab_title(p, title))
         page.opened.connect(lambda _store, p=page, t=target: self._opened(p, t))
+        page.runsLoaded.connect(lambda _n, p=page: self._warm_up_after(p))
         page.openFailed.connect(lambda msg, p=page: self._set_tab_title(p, "⚠ " + Path(p.target).name))
         page.problemsChanged.connect(lambda n, p=page: self._problems_changed(p, n))
         page.closeRequested.connect(lambda p=page: self.close_tab(self.tabs.indexOf(p)))
@@ -238,13 +240,17 @@ class MainWindow(QMainWindow):
         return "folder-open"
 
     def _opened(self, page: StorePage, target: str) -> None:
-        if not self._warmed:
-            self._warmed = True
-            QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_search)
         self.settings.add_recent(without_password(target))
         self._refresh_recent()
         self._save_session()
         self.storeOpened.emit(page)
+
+    def _warm_up_after(self, page: StorePage) -> None:
+        """The search parser's import, once, after the first table that is not being read
+        (a saved copy shown while the store is read does not count)."""
+        if not self._warmed and not page.is_loading():
+            self._warmed = True
+            QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_search)
 
     def ask_open_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open mlruns folder or project folder",
