@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +31,7 @@ APP = HERE.parent / "app"
 sys.path[:0] = [str(APP), str(HERE)]
 
 from bench_store import report, warm_page_cache  # noqa: E402
-from make_stores import DONE_MARKER, STORES_DIR, Spec, build_mlruns, validate  # noqa: E402
+from make_stores import Spec, ensure_mlruns  # noqa: E402
 
 QUICK_RUNS, FULL_RUNS = 100, 1_000
 
@@ -65,19 +63,6 @@ print(json.dumps({"plan": planned - t, "migration": migrated - planned, "verify"
 
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
-
-
-def ensure_mlruns(spec: Spec) -> Path:
-    """The cached mlruns folder of spec, built and validated by MLflow's client once."""
-    out = STORES_DIR / f"{spec.key()}-mlruns"
-    if not (out / DONE_MARKER).exists():
-        shutil.rmtree(out, ignore_errors=True)
-        t = time.perf_counter()
-        root = build_mlruns(out / "mlruns", **asdict(spec))
-        validate(root.as_uri(), **asdict(spec))
-        print(f"built and validated {root} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        (out / DONE_MARKER).write_text(json.dumps(asdict(spec), indent=1) + "\n")
-    return out / "mlruns"
 
 
 def run(cmd: list[str]) -> dict:

@@ -29,15 +29,12 @@ Emptying the page cache needs root on Linux; without it the cold lines say so.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,33 +42,9 @@ sys.path[:0] = [str(HERE.parent / "app"), str(HERE)]
 
 from bench_scale import SHAPE, first_call, load  # noqa: E402
 from bench_store import drop_page_cache, frames_equal, report, warm_page_cache  # noqa: E402
-from make_stores import (  # noqa: E402
-    BUILT,
-    DONE_MARKER,
-    STORES_DIR,
-    Spec,
-    build_mlruns,
-    restart_if_built,
-    validate,
-)
+from make_stores import Spec, ensure_mlruns, restart_if_built  # noqa: E402
 
 QUICK_RUNS = 20_000
-
-
-def ensure_mlruns(spec: Spec) -> Path:
-    """The cached mlruns folder of spec, built and validated by MLflow's client on first use."""
-    out = STORES_DIR / f"{spec.key()}-mlruns"
-    if not (out / DONE_MARKER).exists():
-        shutil.rmtree(out, ignore_errors=True)
-        t = time.perf_counter()
-        root = build_mlruns(out / "mlruns", **asdict(spec))
-        print(f"built {root} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        t = time.perf_counter()
-        validate(root.as_uri(), **asdict(spec))
-        print(f"validated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        (out / DONE_MARKER).write_text(json.dumps(asdict(spec), indent=1) + "\n")
-        BUILT.append(out)
-    return out / "mlruns"
 
 
 def cat_all(root: Path) -> float:

@@ -522,21 +522,34 @@ def ensure_stores(spec: Spec) -> tuple[Path, Path]:
     return out / "mlruns", out / "mlflow.db"
 
 
-def ensure_sqlite(spec: Spec) -> Path:
-    """The cached mlflow.db of spec alone (no mlruns folder: at 100,000 runs that folder is
-    millions of files), built and validated with MLflow's client on first use."""
-    out = STORES_DIR / f"{spec.key()}-sqlite"
+def _ensure_one(out: Path, name: str, build, uri, spec: Spec) -> Path:
+    """out/name, built by ``build(path, **spec)`` and validated with MLflow's client (at
+    ``uri(path)``) on first use, then kept (marked done) for later runs."""
     if not (out / DONE_MARKER).exists():
         shutil.rmtree(out, ignore_errors=True)
         t = time.perf_counter()
-        db = build_sqlite(out / "mlflow.db", **asdict(spec))
-        print(f"built {db} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        path = build(out / name, **asdict(spec))
+        print(f"built {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         t = time.perf_counter()
-        validate(f"sqlite:///{db}", **asdict(spec))
+        validate(uri(path), **asdict(spec))
         print(f"validated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         (out / DONE_MARKER).write_text(json.dumps(asdict(spec), indent=1) + "\n")
         BUILT.append(out)
-    return out / "mlflow.db"
+    return out / name
+
+
+def ensure_sqlite(spec: Spec) -> Path:
+    """The cached mlflow.db of spec alone (no mlruns folder: at 100,000 runs that folder is
+    millions of files), built and validated with MLflow's client on first use."""
+    return _ensure_one(STORES_DIR / f"{spec.key()}-sqlite", "mlflow.db", build_sqlite,
+                       lambda db: f"sqlite:///{db}", spec)
+
+
+def ensure_mlruns(spec: Spec) -> Path:
+    """The cached mlruns folder of spec alone (no mlflow.db), built and validated with
+    MLflow's client on first use."""
+    return _ensure_one(STORES_DIR / f"{spec.key()}-mlruns", "mlruns", build_mlruns,
+                       lambda root: root.as_uri(), spec)
 
 
 def main() -> None:
